@@ -1,0 +1,166 @@
+// Package commands turns /sync text into actions on an app's sync and says
+// what happened in Slack's Block Kit.
+package commands
+
+import (
+	"fmt"
+	"html"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Verb is what a /sync command asks for.
+type Verb string
+
+const (
+	Help      Verb = "help"
+	Status    Verb = "status"
+	Pause     Verb = "pause"
+	Resume    Verb = "resume"
+	Terminate Verb = "terminate"
+	History   Verb = "history"
+	Pending   Verb = "pending"
+	Cancel    Verb = "cancel"
+)
+
+// MaxReason caps a reason so that a pasted log cannot flood the channel.
+const MaxReason = 500
+
+// Command is one parsed /sync command.
+type Command struct {
+	Verb      Verb
+	App       string // alias, lower case; empty for help, pending, history of all
+	Reason    string // free text as typed (unescaped, control characters removed)
+	RequestID int64  // cancel's T-<n>
+}
+
+// UsageError is a /sync text that cannot be run; Msg is written for the
+// person who typed it (mrkdwn) and nothing has changed.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usage(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
+
+var verbs = map[string]Verb{
+	"help": Help, "?": Help,
+	"status": Status, "state": Status,
+	"pause": Pause, "disable": Pause,
+	"resume": Resume, "enable": Resume, "re-enable": Resume, "reenable": Resume, "unpause": Resume,
+	"terminate": Terminate,
+	"history":   History, "log": History,
+	"pending": Pending,
+	"cancel":  Cancel, "withdraw": Cancel,
+}
+
+// Parse reads /sync text as Slack delivers it (HTML-escaped). apps are the
+// known aliases. Verbs and aliases are case-insensitive; extra spaces are
+// fine. A *UsageError says what to type instead.
+func Parse(text string, apps []string) (Command, error) {
+	text = strings.TrimSpace(html.UnescapeString(text))
+	if text == "" {
+		return Command{Verb: Help}, nil
+	}
+	word, rest := cutWord(text)
+	verb, ok := verbs[strings.ToLower(word)]
+	if !ok {
+		if slices.Contains(apps, strings.ToLower(word)) {
+			return Command{}, usage("Say what to do with `%s` first, e.g. `/sync status %s`.", strings.ToLower(word), strings.ToLower(word))
+		}
+		return Command{}, usage("I don't know the command `%s`. Try `/sync help`.", clip(word, 40))
+	}
+	cmd := Command{Verb: verb}
+	switch verb {
+	case Help, Pending:
+		return cmd, nil
+	case History:
+		if rest == "" {
+			return cmd, nil
+		}
+		fallthrough
+	case Status, Pause, Resume, Terminate:
+		app, after := cutWord(rest)
+		if app == "" {
+			return Command{}, usage("Which app? `/sync %s <app>`. Known apps: %s.", verb, list(apps))
+		}
+		app = strings.ToLower(app)
+		if !slices.Contains(apps, app) {
+			return Command{}, usage("I don't know an app called `%s`. Known apps: %s.", clip(app, 40), list(apps))
+		}
+		cmd.App = app
+		cmd.Reason = cleanReason(after)
+		if verb == Terminate && cmd.Reason == "" {
+			return Command{}, usage("Terminate needs a reason that approvers will read: `/sync terminate %s <reason…>`.", app)
+		}
+		if (verb == Status || verb == Resume || verb == History) && cmd.Reason != "" {
+			return Command{}, usage("`/sync %s` takes only an app name: `/sync %s %s`.", verb, verb, app)
+		}
+		if len([]rune(cmd.Reason)) > MaxReason {
+			return Command{}, usage("That reason is %d characters long; keep it under %d.", len([]rune(cmd.Reason)), MaxReason)
+		}
+		return cmd, nil
+	case Cancel:
+		id, after := cutWord(rest)
+		n, ok := parseRequestID(id)
+		if !ok || after != "" {
+			return Command{}, usage("Which request? `/sync cancel T-42` (`/sync pending` lists them).")
+		}
+		cmd.RequestID = n
+		return cmd, nil
+	}
+	return Command{}, usage("Try `/sync help`.")
+}
+
+// RequestName is how people write a request id: T-42.
+func RequestName(id int64) string { return "T-" + strconv.FormatInt(id, 10) }
+
+func parseRequestID(s string) (int64, bool) {
+	s = strings.TrimPrefix(strings.TrimPrefix(strings.ToUpper(s), "#"), "T-")
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil && n > 0
+}
+
+func cutWord(s string) (word, rest string) {
+	s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	i := strings.IndexFunc(s, unicode.IsSpace)
+	if i < 0 {
+		return s, ""
+	}
+	return s[:i], strings.TrimSpace(s[i:])
+}
+
+// cleanReason drops control characters (a NUL or an escape sequence has no
+// business in a channel) and folds runs of white space.
+func cleanReason(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			if unicode.IsSpace(r) {
+				return ' '
+			}
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func list(apps []string) string {
+	if len(apps) == 0 {
+		return "none configured"
+	}
+	q := make([]string, len(apps))
+	for i, a := range apps {
+		q[i] = "`" + a + "`"
+	}
+	return strings.Join(q, ", ")
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

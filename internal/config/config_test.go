@@ -1,0 +1,182 @@
+package config_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/syncbot/syncbot/internal/config"
+)
+
+const (
+	group = "5b2ec991973129243223a114"
+	appID = "64b7f0c2a1b2c3d4e5f60718"
+)
+
+func setValid(t *testing.T) {
+	t.Helper()
+	t.Setenv("SLACK_APP_TOKEN", "xapp-1-SECRETAPPTOKEN")
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-SECRETBOTTOKEN")
+	t.Setenv("ATLAS_PUBLIC_API_KEY", "PUBKEYSECRET")
+	t.Setenv("ATLAS_PRIVATE_API_KEY", "PRIVKEY-0000-SECRET")
+	t.Setenv("SYNC_APPS", "prod:"+group+"/"+appID+", Staging:"+group+"/myapp-abcde")
+}
+
+func TestLoadDefaults(t *testing.T) {
+	setValid(t)
+	c, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SlackAPIURL != "https://slack.com/api/" || c.AdminAPIURL != "https://services.cloud.mongodb.com/api/admin/v3.0" {
+		t.Errorf("urls: %q %q", c.SlackAPIURL, c.AdminAPIURL)
+	}
+	if c.ApprovalTTL != 15*time.Minute || c.AdminTimeout != 15*time.Second || c.ReminderInterval != 24*time.Hour {
+		t.Errorf("durations: %v %v %v", c.ApprovalTTL, c.AdminTimeout, c.ReminderInterval)
+	}
+	if c.DataDir != "./data" || c.HTTPAddr != ":8080" || c.LogFormat != "json" || c.AdminConcurrency != 16 || c.SlackCommand != "/sync" {
+		t.Errorf("defaults: %+v", c)
+	}
+	want := []config.App{
+		{Alias: "prod", GroupID: group, AppID: appID},
+		{Alias: "staging", GroupID: group, ClientAppID: "myapp-abcde"},
+	}
+	if d := cmp.Diff(want, c.Apps); d != "" {
+		t.Errorf("apps (-want +got):\n%s", d)
+	}
+}
+
+func TestLoadURLsGetOneSlashEach(t *testing.T) {
+	setValid(t)
+	t.Setenv("SLACK_API_URL", "http://127.0.0.1:9/api")
+	t.Setenv("ATLAS_ADMIN_API_URL", "http://127.0.0.1:9/api/admin/v3.0/")
+	c, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SlackAPIURL != "http://127.0.0.1:9/api/" {
+		t.Errorf("SlackAPIURL = %q", c.SlackAPIURL)
+	}
+	if c.AdminAPIURL != "http://127.0.0.1:9/api/admin/v3.0" {
+		t.Errorf("AdminAPIURL = %q", c.AdminAPIURL)
+	}
+}
+
+func TestLoadReportsEveryMissingVariableAtOnce(t *testing.T) {
+	for _, v := range []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "ATLAS_PUBLIC_API_KEY", "ATLAS_PRIVATE_API_KEY", "SYNC_APPS"} {
+		t.Setenv(v, "") // set but empty counts as missing
+	}
+	_, err := config.Load()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, v := range []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "ATLAS_PUBLIC_API_KEY", "ATLAS_PRIVATE_API_KEY", "SYNC_APPS"} {
+		if !strings.Contains(err.Error(), v) {
+			t.Errorf("error does not name %s: %v", v, err)
+		}
+	}
+}
+
+func TestLoadRejectsBadValuesWithoutSecrets(t *testing.T) {
+	setValid(t)
+	t.Setenv("SLACK_APP_TOKEN", "xoxb-SWAPPEDSECRET")
+	t.Setenv("SYNC_LOG_FORMAT", "yaml")
+	t.Setenv("SYNC_ADMIN_CONCURRENCY", "0")
+	t.Setenv("SYNC_APPROVERS", "U123ABC, bob")
+	t.Setenv("SYNC_DATABASE_URL", "mysql://root:DBPASSWORD@h/db")
+	_, err := config.Load()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	for _, want := range []string{"SLACK_APP_TOKEN must be an app-level token", "SYNC_LOG_FORMAT", "SYNC_ADMIN_CONCURRENCY", `"bob"`, "SYNC_DATABASE_URL"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q: %s", want, msg)
+		}
+	}
+	for _, secret := range []string{"SWAPPEDSECRET", "DBPASSWORD", "SECRETBOTTOKEN", "PRIVKEY"} {
+		if strings.Contains(msg, secret) {
+			t.Errorf("error leaks %s: %s", secret, msg)
+		}
+	}
+}
+
+func TestParseApps(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    []config.App
+		wantErr string
+	}{
+		{name: "one", in: "web:" + group + "/" + appID, want: []config.App{{Alias: "web", GroupID: group, AppID: appID}}},
+		{name: "spaces and case", in: " Web : " + strings.ToUpper(group) + " / " + appID + " ,api:" + group + "/api-xyz",
+			want: []config.App{{Alias: "web", GroupID: group, AppID: appID}, {Alias: "api", GroupID: group, ClientAppID: "api-xyz"}}},
+		{name: "duplicate alias", in: "web:" + group + "/" + appID + ",WEB:" + group + "/x-1", wantErr: `alias "web" is used twice`},
+		{name: "no colon", in: "web", wantErr: `SYNC_APPS entry "web": want alias:GROUP_ID/APP_ID`},
+		{name: "no slash", in: "web:" + group, wantErr: "want alias:GROUP_ID/APP_ID"},
+		{name: "empty alias", in: ":" + group + "/" + appID, wantErr: "the alias is empty"},
+		{name: "empty group", in: "web:/" + appID, wantErr: "GROUP_ID (project id) is empty"},
+		{name: "empty app", in: "web:" + group + "/", wantErr: "APP_ID is empty"},
+		{name: "bad group", in: "web:123/" + appID, wantErr: "GROUP_ID must be 24 hex digits"},
+		{name: "bad app", in: "web:" + group + "/not an id!", wantErr: "APP_ID must be"},
+		{name: "stray comma", in: "web:" + group + "/" + appID + ",", wantErr: "empty entry"},
+		{name: "reserved", in: "help:" + group + "/" + appID, wantErr: "reserved"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := config.ParseApps(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				if !strings.Contains(err.Error(), "SYNC_APPS") {
+					t.Errorf("error does not name SYNC_APPS: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	setValid(t)
+	t.Setenv("SYNC_DATABASE_URL", "postgres://u:DBPASSWORD@h/db")
+	c, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("cfg", "config", c, "token", c.SlackBotToken)
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("cfg", "config", c, "key", c.AtlasPrivateKey)
+	js, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := strings.Join([]string{
+		fmt.Sprintf("%v", c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c),
+		fmt.Sprintf("%s %q %x", c.SlackAppToken, c.SlackAppToken, c.SlackAppToken),
+		logs.String(), string(js),
+	}, "\n")
+	for _, secret := range []string{"SECRETAPPTOKEN", "SECRETBOTTOKEN", "PUBKEYSECRET", "PRIVKEY-0000-SECRET", "DBPASSWORD"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("%s printed:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "[redacted]") {
+		t.Error("no [redacted] marker printed")
+	}
+	if c.SlackAppToken.Reveal() != "xapp-1-SECRETAPPTOKEN" {
+		t.Error("Reveal does not return the value")
+	}
+}
