@@ -1,0 +1,137 @@
+package commands_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/syncbot/syncbot/internal/commands"
+	"github.com/syncbot/syncbot/internal/store"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+var t0 = time.Date(2026, 11, 23, 3, 4, 5, 0, time.UTC)
+
+func baseOp(kind store.Kind, state store.State) store.Op {
+	op := store.Op{
+		ID: 42, Kind: kind, App: "prod", Requester: "UALICE", RequesterName: "alice", Channel: "COPS",
+		State: state, SyncKind: "flexible_sync", SyncBefore: "enabled", CreatedAt: t0, UpdatedAt: t0,
+	}
+	switch kind {
+	case store.Pause:
+		op.SyncAfter, op.Reason = "disabled", "cluster upgrade <!channel> & <http://evil|Approve>"
+	case store.Resume:
+		op.SyncBefore, op.SyncAfter = "disabled", "enabled"
+	case store.Terminate:
+		op.Reason, op.ExpiresAt = "oplog rolled over; clients stuck <@UEVE>", t0.Add(15*time.Minute)
+	}
+	return op
+}
+
+func with(op store.Op, f func(*store.Op)) store.Op { f(&op); return op }
+
+// TestGolden renders every message syncbot sends and compares it with
+// testdata/<name>.golden.json; go test -update rewrites them.
+func TestGolden(t *testing.T) {
+	decided := func(s store.State, by string) func(*store.Op) {
+		return func(o *store.Op) { o.State, o.DecidedBy = s, by }
+	}
+	cases := map[string]commands.Message{
+		"help":                commands.HelpMessage("/sync", []string{"prod", "staging"}),
+		"status_running":      commands.StatusMessage(commands.StatusView{App: "prod", State: "enabled", Kind: "flexible_sync", Now: t0}),
+		"status_paused":       commands.StatusMessage(commands.StatusView{App: "prod", State: "disabled", Kind: "sync", LastDisabled: t0.Add(-3 * time.Hour), Last: ptr(with(baseOp(store.Pause, store.Succeeded), func(o *store.Op) { o.CreatedAt = t0.Add(-3 * time.Hour) })), Now: t0}),
+		"status_terminated":   commands.StatusMessage(commands.StatusView{App: "prod", State: "", Kind: "flexible_sync", Now: t0, Pending: nil, Last: ptr(with(baseOp(store.Terminate, store.Succeeded), decided(store.Succeeded, "UBOB")))}),
+		"status_pending":      commands.StatusMessage(commands.StatusView{App: "prod", State: "enabled", Kind: "flexible_sync", Now: t0, Pending: ptr(baseOp(store.Terminate, store.Pending))}),
+		"pause_running":       commands.ChangeMessage(baseOp(store.Pause, store.Executing)),
+		"pause_succeeded":     commands.ChangeMessage(baseOp(store.Pause, store.Succeeded)),
+		"pause_failed":        commands.ChangeMessage(with(baseOp(store.Pause, store.Failed), func(o *store.Op) { o.Outcome = "Atlas refused the change (403 Forbidden): syncbot's API key needs the *Project Owner* role on this project." })),
+		"resume_succeeded":    commands.ChangeMessage(baseOp(store.Resume, store.Succeeded)),
+		"card_pending":        commands.CardMessage(baseOp(store.Terminate, store.Pending), t0),
+		"card_approved":       commands.CardMessage(with(baseOp(store.Terminate, store.Approved), decided(store.Approved, "UBOB")), t0),
+		"card_executing":      commands.CardMessage(with(baseOp(store.Terminate, store.Executing), decided(store.Executing, "UBOB")), t0),
+		"card_succeeded":      commands.CardMessage(with(baseOp(store.Terminate, store.Succeeded), decided(store.Succeeded, "UBOB")), t0),
+		"card_failed_changed": commands.CardMessage(with(baseOp(store.Terminate, store.Failed), func(o *store.Op) { o.DecidedBy, o.Outcome = "UBOB", "sync changed since the request: it was `enabled` (running) (Flexible Sync) and is now `disabled` (paused) (Flexible Sync). Nothing was changed; request again if terminate is still right." }), t0),
+		"card_denied":         commands.CardMessage(with(baseOp(store.Terminate, store.Denied), decided(store.Denied, "UBOB")), t0),
+		"card_cancelled":      commands.CardMessage(with(baseOp(store.Terminate, store.Cancelled), decided(store.Cancelled, "UALICE")), t0),
+		"card_expired":        commands.CardMessage(baseOp(store.Terminate, store.Expired), t0),
+		"history":             commands.HistoryMessage("prod", []store.Op{with(baseOp(store.Terminate, store.Succeeded), decided(store.Succeeded, "UBOB")), baseOp(store.Pause, store.Succeeded)}),
+		"history_empty":       commands.HistoryMessage("", nil),
+	}
+	for name, m := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := json.MarshalIndent(struct {
+				Text   string `json:"text"`
+				Blocks any    `json:"blocks"`
+			}{m.Text, m.Blocks}, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			path := filepath.Join("testdata", name+".golden.json")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs (-want +got):\n%s", path, cmp.Diff(string(want), string(got)))
+			}
+		})
+	}
+}
+
+// TestUserTextIsInert checks hostile reasons render as typed, escaped once.
+func TestUserTextIsInert(t *testing.T) {
+	for _, m := range []commands.Message{commands.ChangeMessage(baseOp(store.Pause, store.Succeeded)), commands.CardMessage(baseOp(store.Terminate, store.Pending), t0)} {
+		b, _ := json.Marshal(m.Blocks)
+		s := string(b)
+		for _, bad := range []string{"<!channel>", "<http://evil|Approve>", "<@UEVE>", "&amp;lt;"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("blocks contain live %q: %s", bad, s)
+			}
+		}
+	}
+}
+
+// TestCardLimits checks what Slack enforces: a fallback text, at most 50
+// blocks, sections under 3000 characters, the Approve button confirmed.
+func TestCardLimits(t *testing.T) {
+	m := commands.CardMessage(baseOp(store.Terminate, store.Pending), t0)
+	if m.Text == "" || len(m.Blocks) > 50 {
+		t.Fatalf("text %q, %d blocks", m.Text, len(m.Blocks))
+	}
+	b, _ := json.Marshal(m.Blocks)
+	var blocks []map[string]any
+	_ = json.Unmarshal(b, &blocks)
+	var approve map[string]any
+	for _, bl := range blocks {
+		if txt, ok := bl["text"].(map[string]any); ok && len(txt["text"].(string)) > 3000 {
+			t.Errorf("section over 3000 characters")
+		}
+		if els, ok := bl["elements"].([]any); ok && bl["type"] == "actions" {
+			for _, e := range els {
+				if e.(map[string]any)["action_id"] == commands.ActionApprove {
+					approve = e.(map[string]any)
+				}
+			}
+		}
+	}
+	if approve == nil || approve["confirm"] == nil || approve["value"] != "T-42" || !strings.Contains(approve["text"].(map[string]any)["text"].(string), "Approve") {
+		t.Fatalf("approve button = %v", approve)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,220 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/syncbot/syncbot/internal/adminapi"
+	"github.com/syncbot/syncbot/internal/approval"
+	"github.com/syncbot/syncbot/internal/clock"
+	"github.com/syncbot/syncbot/internal/store"
+)
+
+// Admin is what the service needs of the App Services Admin API.
+type Admin interface {
+	Sync(ctx context.Context, app adminapi.App) (adminapi.SyncConfig, error)
+	OpenDraft(ctx context.Context, app adminapi.App) (bool, error)
+	SetState(ctx context.Context, app adminapi.App, kind string, object json.RawMessage, state string) error
+}
+
+// Slack is how the service answers.
+type Slack interface {
+	Post(ctx context.Context, channel string, m Message) (ts string, err error)
+	Update(ctx context.Context, channel, ts string, m Message) error
+	Ephemeral(ctx context.Context, channel, user string, m Message) error
+	Respond(ctx context.Context, responseURL string, m Message, inChannel bool) error
+}
+
+// Invocation is one /sync command as Slack delivered it.
+type Invocation struct {
+	EnvelopeID, ChannelID, UserID, UserName, Text, ResponseURL, TriggerID string
+}
+
+// Click is one button press on a syncbot message.
+type Click struct {
+	EnvelopeID, ChannelID, UserID, UserName, MessageTS, ActionID, Value, ResponseURL string
+}
+
+// Config is the service's settings.
+type Config struct {
+	Apps    map[string]adminapi.App // alias → app
+	Aliases []string                // in SYNC_APPS order
+	Command string                  // the slash command, for help texts
+	Policy  approval.Policy
+	// Holder names this process in the journal's leases.
+	Holder string
+	// Lease bounds how long an executing op may look alive without its
+	// process; it must outlast the slowest Admin API call with retries.
+	Lease time.Duration
+	// Exclusive says the store serves this process alone (the embedded
+	// store), so every op found executing at start was left by a dead
+	// process.
+	Exclusive bool
+	// SweepEvery is how often expiry and lease takeover run.
+	SweepEvery time.Duration
+}
+
+// Service runs /sync commands and button clicks.
+type Service struct {
+	cfg   Config
+	admin Admin
+	store store.Store
+	slack Slack
+	clock clock.Clock
+	log   *slog.Logger
+}
+
+// New returns a Service; zero durations get defaults.
+func New(cfg Config, admin Admin, st store.Store, sl Slack, clk clock.Clock, log *slog.Logger) *Service {
+	if cfg.Lease <= 0 {
+		cfg.Lease = 5 * time.Minute
+	}
+	if cfg.SweepEvery <= 0 {
+		cfg.SweepEvery = 15 * time.Second
+	}
+	if cfg.Command == "" {
+		cfg.Command = "/sync"
+	}
+	if cfg.Holder == "" {
+		cfg.Holder = "syncbot"
+	}
+	return &Service{cfg: cfg, admin: admin, store: st, slack: sl, clock: clk, log: log}
+}
+
+// HandleCommand runs one /sync command. It never returns an error: every
+// failure is told to the person who asked (and logged).
+func (s *Service) HandleCommand(ctx context.Context, inv Invocation) {
+	log := s.log.With("envelope_id", inv.EnvelopeID, "user", inv.UserID, "channel", inv.ChannelID)
+	cmd, err := Parse(inv.Text, s.cfg.Aliases)
+	if err != nil {
+		log.Info("usage error", "text_len", len(inv.Text))
+		s.whisper(ctx, log, inv, text(err.Error()))
+		return
+	}
+	log = log.With("verb", string(cmd.Verb), "app", cmd.App)
+	log.Info("command")
+	switch cmd.Verb {
+	case Help:
+		s.whisper(ctx, log, inv, HelpMessage(s.cfg.Command, s.cfg.Aliases))
+	case Status:
+		s.status(ctx, log, inv, cmd)
+	case Pause, Resume:
+		s.change(ctx, log, inv, cmd)
+	case Terminate:
+		s.requestTerminate(ctx, log, inv, cmd)
+	case History:
+		s.history(ctx, log, inv, cmd)
+	case Pending:
+		s.pending(ctx, log, inv)
+	case Cancel:
+		s.cancel(ctx, log, inv, cmd)
+	}
+}
+
+// whisper answers the asker alone; where the bot cannot post ephemerally
+// (a channel it is not in), the command's response_url still can.
+func (s *Service) whisper(ctx context.Context, log *slog.Logger, inv Invocation, m Message) {
+	err := s.slack.Ephemeral(ctx, inv.ChannelID, inv.UserID, m)
+	if err == nil {
+		return
+	}
+	log.Warn("ephemeral reply failed; using response_url", "err", err)
+	if inv.ResponseURL == "" {
+		return
+	}
+	if err := s.slack.Respond(ctx, inv.ResponseURL, m, false); err != nil {
+		log.Error("reply lost", "err", err)
+	}
+}
+
+// read fetches the sync config and the open-draft flag concurrently: one
+// round trip on the critical path.
+func (s *Service) read(ctx context.Context, app adminapi.App) (adminapi.SyncConfig, error) {
+	var cfg adminapi.SyncConfig
+	var draft bool
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { cfg, err = s.admin.Sync(gctx, app); return err })
+	g.Go(func() (err error) { draft, err = s.admin.OpenDraft(gctx, app); return err })
+	if err := g.Wait(); err != nil {
+		return cfg, err
+	}
+	if draft {
+		return cfg, errDraftOpen
+	}
+	return cfg, nil
+}
+
+// show renders op from the journal into its channel message: updated in
+// place when it has one, posted otherwise. A lost update heals on the next.
+func (s *Service) show(ctx context.Context, log *slog.Logger, op store.Op) {
+	m := s.render(op)
+	if op.MessageTS != "" {
+		if err := s.slack.Update(ctx, op.Channel, op.MessageTS, m); err != nil {
+			log.Warn("updating the channel message failed", "op", op.ID, "err", err)
+		}
+		return
+	}
+	s.announce(ctx, log, op, m)
+}
+
+// announce posts a new channel message for op and remembers where.
+func (s *Service) announce(ctx context.Context, log *slog.Logger, op store.Op, m Message) string {
+	ts, err := s.slack.Post(ctx, op.Channel, m)
+	if err != nil {
+		log.Warn("posting in the channel failed; using response_url", "op", op.ID, "err", err)
+		if op.ResponseURL != "" {
+			if err := s.slack.Respond(ctx, op.ResponseURL, m, true); err != nil {
+				log.Error("channel message lost", "op", op.ID, "err", err)
+			}
+		}
+		return ""
+	}
+	if err := s.store.SetMessage(ctx, op.ID, op.Channel, ts); err != nil {
+		log.Error("recording the message failed", "op", op.ID, "err", err)
+	}
+	return ts
+}
+
+func (s *Service) render(op store.Op) Message {
+	if op.Kind == store.Terminate {
+		return CardMessage(op, s.clock.Now())
+	}
+	return ChangeMessage(op)
+}
+
+// finish records op's outcome; a conflict means someone else (the
+// reconciler) already finished it, and the journal's version wins.
+func (s *Service) finish(ctx context.Context, log *slog.Logger, op store.Op, to store.State, outcome, before string) store.Op {
+	done, err := s.store.Transition(ctx, op.ID, op.State, store.Change{
+		To: to, Actor: "syncbot", At: s.clock.Now(), Outcome: outcome, SyncBefore: before,
+	})
+	if err != nil {
+		log.Error("recording the outcome failed", "op", op.ID, "to", to, "err", err)
+		if cur, gerr := s.store.GetOp(ctx, op.ID); gerr == nil {
+			return cur
+		}
+		op.State, op.Outcome = to, outcome
+		if before != "" {
+			op.SyncBefore = before
+		}
+		return op
+	}
+	log.Info("operation finished", "op", op.ID, "state", to, "outcome", outcome)
+	return done
+}
+
+// parallel runs f in the background and returns a wait for it.
+func parallel(f func()) (wait func()) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); f() }()
+	return wg.Wait
+}
+
+var errDraftOpen = errors.New("open draft")

@@ -1,0 +1,210 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/syncbot/syncbot/internal/approval"
+	"github.com/syncbot/syncbot/internal/store"
+)
+
+// requestTerminate saves the sync configuration, journals a pending request
+// and posts the approval card. Nothing changes until someone else approves.
+func (s *Service) requestTerminate(ctx context.Context, log *slog.Logger, inv Invocation, cmd Command) {
+	cfg, err := s.read(ctx, s.cfg.Apps[cmd.App])
+	if err != nil {
+		s.whisper(ctx, log, inv, text(fmt.Sprintf("Could not prepare a terminate of *%s*: %s Nothing was requested.", cmd.App, userMessage(err, s.cfg.Apps, cmd.App))))
+		return
+	}
+	if cfg.State == "" {
+		s.whisper(ctx, log, inv, text(fmt.Sprintf("Sync for *%s* is already terminated. Nothing was requested.", cmd.App)))
+		return
+	}
+	now := s.clock.Now()
+	// The snapshot goes first: a request whose configuration was not kept
+	// must not exist, or resume could not undo it.
+	if err := s.store.SaveSnapshot(ctx, store.Snapshot{App: cmd.App, SyncKind: cfg.Kind, Sync: cfg.Object, SavedAt: now}); err != nil {
+		log.Error("saving the sync configuration failed", "err", err)
+		s.whisper(ctx, log, inv, text("I could not save the current sync configuration (the journal did not answer), so nothing was requested. Try again in a moment."))
+		return
+	}
+	op, created, err := s.store.CreateOp(ctx, store.Op{
+		Key: inv.TriggerID, Kind: store.Terminate, App: cmd.App, Requester: inv.UserID, RequesterName: inv.UserName,
+		Channel: inv.ChannelID, ResponseURL: inv.ResponseURL, Reason: cmd.Reason, State: store.Pending,
+		SyncKind: cfg.Kind, SyncBefore: cfg.State, SyncAfter: "", ExpiresAt: now.Add(s.cfg.Policy.TTL),
+	}, now)
+	switch {
+	case err != nil:
+		log.Error("journaling the request failed", "err", err)
+		s.whisper(ctx, log, inv, text("I could not record the request (the journal did not answer), so nothing was requested. Try again in a moment."))
+		return
+	case !created:
+		log.Info("replayed request ignored", "op", op.ID)
+		return
+	}
+	log.Info("terminate requested", "op", op.ID)
+	s.announce(ctx, log, op, CardMessage(op, now))
+}
+
+// HandleAction handles Approve and Deny on an approval card.
+func (s *Service) HandleAction(ctx context.Context, c Click) {
+	log := s.log.With("envelope_id", c.EnvelopeID, "user", c.UserID, "action", c.ActionID)
+	var act approval.Action
+	switch c.ActionID {
+	case ActionApprove:
+		act = approval.Approve
+	case ActionDeny:
+		act = approval.Deny
+	default:
+		log.Info("unknown action ignored")
+		return
+	}
+	id, ok := parseRequestID(c.Value)
+	if !ok {
+		log.Warn("click with a bad request id ignored", "value_len", len(c.Value))
+		return
+	}
+	log = log.With("op", id)
+	s.decide(ctx, log, id, c.UserID, act, func(m Message) {
+		s.whisper(ctx, log, Invocation{ChannelID: c.ChannelID, UserID: c.UserID, ResponseURL: c.ResponseURL}, m)
+	})
+}
+
+// cancel is /sync cancel T-42: the requester withdraws.
+func (s *Service) cancel(ctx context.Context, log *slog.Logger, inv Invocation, cmd Command) {
+	log = log.With("op", cmd.RequestID)
+	s.decide(ctx, log, cmd.RequestID, inv.UserID, approval.Cancel, func(m Message) { s.whisper(ctx, log, inv, m) })
+}
+
+// decide applies the two-person rule to a click or cancel and, for the one
+// approval the store lets win, runs the terminate.
+func (s *Service) decide(ctx context.Context, log *slog.Logger, id int64, user string, act approval.Action, tell func(Message)) {
+	op, err := s.store.GetOp(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && op.Kind != store.Terminate) {
+		tell(text(fmt.Sprintf("There is no terminate request %s.", RequestName(id))))
+		return
+	}
+	if err != nil {
+		log.Error("reading the request failed", "err", err)
+		tell(text("I could not read that request (the journal did not answer). Nothing changed; try again in a moment."))
+		return
+	}
+	now := s.clock.Now()
+	v := s.cfg.Policy.Decide(approval.Request{Requester: op.Requester, State: op.State, ExpiresAt: op.ExpiresAt}, user, act, now)
+	switch v.Reason {
+	case approval.Decided:
+		tell(decidedMessage(op))
+		s.show(ctx, log, op) // heal a card that missed an update
+		return
+	case approval.TimedOut:
+		s.expire(ctx, log, op)
+		tell(text(fmt.Sprintf("%s expired at %s before your click. Nothing changed.", RequestName(op.ID), when(op.ExpiresAt))))
+		return
+	case approval.SelfApproval:
+		tell(text(fmt.Sprintf("You asked for %s, so someone else must approve it: that is the point of the two-person rule. Press *Deny* to withdraw it.", RequestName(op.ID))))
+		return
+	case approval.NotApprover:
+		tell(text(fmt.Sprintf("Only these people may approve or deny terminate requests: %s. Nothing changed.", mentions(s.cfg.Policy.Approvers()))))
+		return
+	case approval.NotRequester:
+		tell(text(fmt.Sprintf("Only %s, who asked for %s, can withdraw it. Nothing changed.", mention(op.Requester), RequestName(op.ID))))
+		return
+	}
+	next, err := s.store.Transition(ctx, op.ID, store.Pending, store.Change{To: v.To, Actor: user, At: now, DecidedBy: user})
+	if errors.Is(err, store.ErrConflict) {
+		tell(decidedMessage(next))
+		return
+	}
+	if err != nil {
+		log.Error("recording the decision failed", "err", err)
+		tell(text("I could not record your decision (the journal did not answer). Nothing changed; try again in a moment."))
+		return
+	}
+	log.Info("request decided", "state", next.State)
+	s.show(ctx, log, next)
+	if next.State == store.Approved {
+		s.execute(ctx, log, next)
+	}
+}
+
+// execute runs an approved terminate exactly once: it takes the app, re-reads
+// the config, refuses if it moved since the card was posted, then PATCHes.
+func (s *Service) execute(ctx context.Context, log *slog.Logger, op store.Op) {
+	now := s.clock.Now()
+	next, err := s.store.Transition(ctx, op.ID, store.Approved, store.Change{
+		To: store.Executing, Actor: "syncbot", At: now, Holder: s.cfg.Holder, LeaseUntil: now.Add(s.cfg.Lease),
+	})
+	var busy *store.BusyError
+	if errors.As(err, &busy) {
+		op = s.finish(ctx, log, op, store.Failed, fmt.Sprintf("another operation (%s by %s) was running on %s when this was approved. Request again once it is done.", busy.Op.Kind, mention(busy.Op.Requester), op.App), "")
+		s.show(ctx, log, op)
+		return
+	}
+	if err != nil {
+		log.Error("starting the terminate failed", "err", err)
+		if cur, gerr := s.store.GetOp(ctx, op.ID); gerr == nil && cur.State == store.Approved {
+			s.show(ctx, log, s.finish(ctx, log, cur, store.Failed, "the journal did not answer when the terminate was about to start; nothing was changed.", ""))
+		}
+		return
+	}
+	op = next
+	s.show(ctx, log, op)
+
+	app := s.cfg.Apps[op.App]
+	cfg, err := s.read(ctx, app)
+	switch {
+	case err != nil:
+		s.show(ctx, log, s.finish(ctx, log, op, store.Failed, userMessage(err, s.cfg.Apps, op.App), ""))
+		return
+	case cfg.State != op.SyncBefore || cfg.Kind != op.SyncKind:
+		s.show(ctx, log, s.finish(ctx, log, op, store.Failed, fmt.Sprintf(
+			"sync changed since the request: it was %s (%s) and is now %s (%s). Nothing was changed; request again if terminate is still right.",
+			stateWords(op.SyncBefore), kindWords(op.SyncKind), stateWords(cfg.State), kindWords(cfg.Kind)), cfg.State))
+		return
+	}
+	if err := s.store.SaveSnapshot(ctx, store.Snapshot{App: op.App, SyncKind: cfg.Kind, Sync: cfg.Object, OpID: op.ID, SavedAt: s.clock.Now()}); err != nil {
+		log.Error("saving the sync configuration failed", "err", err)
+		s.show(ctx, log, s.finish(ctx, log, op, store.Failed, "syncbot could not save the sync configuration before terminating, so it did not terminate.", ""))
+		return
+	}
+	if err := s.admin.SetState(ctx, app, cfg.Kind, cfg.Object, ""); err != nil {
+		log.Warn("terminate failed", "err", err)
+		s.show(ctx, log, s.finish(ctx, log, op, store.Failed, userMessage(err, s.cfg.Apps, op.App), cfg.State))
+		return
+	}
+	s.show(ctx, log, s.finish(ctx, log, op, store.Succeeded, plainState(cfg.State)+" → terminated", cfg.State))
+}
+
+// expire moves a pending request to expired (if no one else did) and
+// updates its card.
+func (s *Service) expire(ctx context.Context, log *slog.Logger, op store.Op) {
+	next, err := s.store.Transition(ctx, op.ID, store.Pending, store.Change{To: store.Expired, Actor: "syncbot", At: s.clock.Now()})
+	if errors.Is(err, store.ErrConflict) {
+		return // another click, replica or sweep decided it first and showed it
+	}
+	if err != nil {
+		log.Error("expiring the request failed", "op", op.ID, "err", err)
+		return
+	}
+	log.Info("request expired", "op", op.ID)
+	s.show(ctx, log, next)
+}
+
+func decidedMessage(op store.Op) Message {
+	by := ""
+	if op.DecidedBy != "" {
+		by = " by " + mention(op.DecidedBy)
+	}
+	return text(fmt.Sprintf("%s is already %s%s. Nothing changed.", RequestName(op.ID), op.State, by))
+}
+
+func mentions(users []string) string {
+	m := make([]string, len(users))
+	for i, u := range users {
+		m[i] = mention(u)
+	}
+	return strings.Join(m, ", ")
+}
