@@ -1,0 +1,530 @@
+// Package sqlstore implements store.Store over database/sql in the SQL that
+// SQLite (modernc.org/sqlite) and PostgreSQL (pgx stdlib) both speak: $n
+// placeholders, INSERT … ON CONFLICT DO NOTHING, UPDATE … RETURNING, partial
+// unique indexes. store/sqlite and store/postgres open the database, hold
+// their lock and supply a Dialect; everything else is here, once.
+//
+// Times are stored as int64 microseconds since the Unix epoch, NULL for the
+// zero time, and come back in UTC: a time read back is the time written
+// truncated to the microsecond.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/syncbot/syncbot/internal/store"
+)
+
+// Dialect is what differs between the databases.
+type Dialect struct {
+	// Name prefixes errors: "sqlite", "postgres".
+	Name string
+	// Identity is the column definition of an auto-assigned int64 primary
+	// key, substituted for {{identity}} in the migrations.
+	Identity string
+	// IsUniqueViolation reports whether err is a unique-constraint violation.
+	IsUniqueViolation func(error) bool
+}
+
+// Store is a store.Store on a *sql.DB whose schema Migrate has brought up to
+// date.
+type Store struct {
+	db *sql.DB
+	d  Dialect
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a Store on db; Close closes db.
+func New(db *sql.DB, d Dialect) *Store { return &Store{db: db, d: d} }
+
+// maxAttempts bounds the retries of a write that lost a race to a row which
+// was gone again when we looked for it (PostgreSQL: the executing op on the
+// app finished in between). Each retry means another op made progress.
+const maxAttempts = 5
+
+// Actor is the Event actor of what the store itself records (Reclaim).
+const Actor = "syncbot"
+
+const opColumns = `id, key, kind, app, requester, requester_name, channel, response_url,
+	message_ts, reason, state, sync_kind, sync_before, sync_after, decided_by, outcome,
+	holder, lease_until, created_at, updated_at, expires_at`
+
+func (s *Store) errorf(format string, args ...any) error {
+	return fmt.Errorf(s.d.Name+": "+format, args...)
+}
+
+// CreateOp implements store.Store.
+func (s *Store) CreateOp(ctx context.Context, op store.Op, at time.Time) (store.Op, bool, error) {
+	switch {
+	case op.Key == "":
+		return store.Op{}, false, s.errorf("create op: empty key")
+	case !known(op.State):
+		return store.Op{}, false, s.errorf("create op: unknown state %q", op.State)
+	case at.IsZero():
+		return store.Op{}, false, s.errorf("create op: zero time")
+	}
+	for range maxAttempts {
+		var (
+			saved   store.Op
+			created bool
+		)
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			// DO NOTHING without a target covers both unique indexes: the
+			// key and the one executing op per app.
+			var err error
+			saved, err = scanOp(tx.QueryRowContext(ctx, `
+				INSERT INTO ops (key, kind, app, requester, requester_name, channel,
+					response_url, message_ts, reason, state, sync_kind, sync_before,
+					sync_after, decided_by, outcome, holder, lease_until, created_at,
+					updated_at, expires_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+					$15, $16, $17, $18, $18, $19)
+				ON CONFLICT DO NOTHING
+				RETURNING `+opColumns,
+				op.Key, string(op.Kind), op.App, op.Requester, op.RequesterName, op.Channel,
+				op.ResponseURL, op.MessageTS, op.Reason, string(op.State), op.SyncKind,
+				op.SyncBefore, op.SyncAfter, op.DecidedBy, op.Outcome, op.Holder,
+				nullMicros(op.LeaseUntil), at.UnixMicro(), nullMicros(op.ExpiresAt)))
+			if err == nil {
+				created = true
+				return insertEvent(ctx, tx, store.Event{
+					OpID: saved.ID, At: at, Actor: op.Requester, Action: "requested",
+					To: saved.State, Detail: op.Reason,
+				})
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			// Nothing inserted: the key exists, or the app is busy.
+			saved, err = scanOp(tx.QueryRowContext(ctx,
+				`SELECT `+opColumns+` FROM ops WHERE key = $1`, op.Key))
+			if err == nil {
+				return nil // a replay: the existing op, nothing written
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if op.State == store.Executing {
+				holder, err := executingOn(ctx, tx, op.App)
+				if err == nil {
+					return &store.BusyError{Op: holder}
+				}
+				if !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
+			}
+			return errRetry
+		})
+		if errors.Is(err, errRetry) {
+			continue
+		}
+		if err != nil {
+			return store.Op{}, false, s.errorf("create op %q: %w", op.Key, err)
+		}
+		return saved, created, nil
+	}
+	return store.Op{}, false, s.errorf("create op %q: lost %d races in a row", op.Key, maxAttempts)
+}
+
+// errRetry rolls back a transaction whose conflict vanished before we could
+// name it.
+var errRetry = errors.New("retry")
+
+// GetOp implements store.Store.
+func (s *Store) GetOp(ctx context.Context, id int64) (store.Op, error) {
+	op, err := getOp(ctx, s.db, id)
+	if err != nil {
+		return store.Op{}, s.errorf("get op %d: %w", id, err)
+	}
+	return op, nil
+}
+
+// Transition implements store.Store. Besides the contract, it refuses
+// (with an error that is neither ErrConflict nor *BusyError) to leave a
+// final state, to enter Pending, or to "move" to the state the op is in: those
+// are bugs in the caller, not races.
+func (s *Store) Transition(ctx context.Context, id int64, from store.State, ch store.Change) (store.Op, error) {
+	switch {
+	case !known(from) || !known(ch.To):
+		return store.Op{}, s.errorf("transition op %d: unknown state in %q → %q", id, from, ch.To)
+	case from.Final():
+		return store.Op{}, s.errorf("transition op %d: %s is final", id, from)
+	case ch.To == store.Pending || ch.To == from:
+		return store.Op{}, s.errorf("transition op %d: %s → %s is not a transition", id, from, ch.To)
+	case ch.At.IsZero():
+		return store.Op{}, s.errorf("transition op %d: zero time", id)
+	}
+
+	// A zero field of ch leaves its column alone, so the SET list is built
+	// from the fields that are set.
+	args := []any{id, string(from), string(ch.To), ch.At.UnixMicro()}
+	set := []string{"state = $3", "updated_at = $4"}
+	add := func(column string, v any) {
+		args = append(args, v)
+		set = append(set, fmt.Sprintf("%s = $%d", column, len(args)))
+	}
+	for _, f := range []struct{ column, v string }{
+		{"outcome", ch.Outcome},
+		{"decided_by", ch.DecidedBy},
+		{"sync_before", ch.SyncBefore},
+		{"holder", ch.Holder},
+	} {
+		if f.v != "" {
+			add(f.column, f.v)
+		}
+	}
+	if !ch.LeaseUntil.IsZero() {
+		add("lease_until", ch.LeaseUntil.UnixMicro())
+	}
+	update := `UPDATE ops SET ` + strings.Join(set, ", ") +
+		` WHERE id = $1 AND state = $2 RETURNING ` + opColumns
+
+	for range maxAttempts {
+		var op store.Op
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			op, err = scanOp(tx.QueryRowContext(ctx, update, args...))
+			if errors.Is(err, sql.ErrNoRows) {
+				if op, err = getOp(ctx, tx, id); err != nil {
+					return err
+				}
+				return fmt.Errorf("op is %s, not %s: %w", op.State, from, store.ErrConflict)
+			}
+			if err != nil {
+				return err
+			}
+			return insertEvent(ctx, tx, store.Event{
+				OpID: id, At: ch.At, Actor: ch.Actor, Action: string(ch.To),
+				From: from, To: ch.To, Detail: ch.Note,
+			})
+		})
+		if err != nil && ch.To == store.Executing && s.d.IsUniqueViolation(err) {
+			// Another op on the app is executing. The transaction is
+			// rolled back (PostgreSQL aborts it), so look it up afresh.
+			if op, err = getOp(ctx, s.db, id); err != nil {
+				return store.Op{}, s.errorf("transition op %d: %w", id, err)
+			}
+			holder, err := executingOn(ctx, s.db, op.App)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // it finished meanwhile
+			}
+			if err != nil {
+				return store.Op{}, s.errorf("transition op %d: %w", id, err)
+			}
+			return op, &store.BusyError{Op: holder}
+		}
+		if err != nil {
+			return op, s.errorf("transition op %d %s → %s: %w", id, from, ch.To, err)
+		}
+		return op, nil
+	}
+	return store.Op{}, s.errorf("transition op %d: lost %d races in a row", id, maxAttempts)
+}
+
+// Reclaim implements store.Store. An executing op with no lease counts as
+// one whose lease has ended. The audit event is "reclaimed", by Actor.
+func (s *Store) Reclaim(ctx context.Context, id int64, holder string, now, until time.Time) (store.Op, error) {
+	switch {
+	case holder == "":
+		return store.Op{}, s.errorf("reclaim op %d: empty holder", id)
+	case now.IsZero() || !until.After(now):
+		return store.Op{}, s.errorf("reclaim op %d: lease must end after now", id)
+	}
+	var op store.Op
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		before, err := getOp(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		op, err = scanOp(tx.QueryRowContext(ctx, `
+			UPDATE ops SET holder = $2, lease_until = $4, updated_at = $3
+			WHERE id = $1 AND state = 'executing' AND (lease_until IS NULL OR lease_until < $3)
+			RETURNING `+opColumns,
+			id, holder, now.UnixMicro(), until.UnixMicro()))
+		if errors.Is(err, sql.ErrNoRows) {
+			if op, err = getOp(ctx, tx, id); err != nil {
+				return err
+			}
+			if op.State != store.Executing {
+				return fmt.Errorf("op is %s, not executing: %w", op.State, store.ErrConflict)
+			}
+			return fmt.Errorf("lease of %q is live until %s: %w", op.Holder, stamp(op.LeaseUntil), store.ErrConflict)
+		}
+		if err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, store.Event{
+			OpID: id, At: now, Actor: Actor, Action: "reclaimed",
+			From: store.Executing, To: store.Executing,
+			Detail: fmt.Sprintf("holder %q (lease until %s) → %q (lease until %s)",
+				before.Holder, stamp(before.LeaseUntil), holder, stamp(until)),
+		})
+	})
+	if err != nil {
+		return op, s.errorf("reclaim op %d: %w", id, err)
+	}
+	return op, nil
+}
+
+// SetMessage implements store.Store. It leaves UpdatedAt alone and writes no
+// audit event: where a card is shown is not a change of the op.
+func (s *Store) SetMessage(ctx context.Context, id int64, channel, ts string) error {
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE ops SET channel = $2, message_ts = $3 WHERE id = $1`, id, channel, ts)
+	if err == nil {
+		err = oneRow(res)
+	}
+	if err != nil {
+		return s.errorf("set message of op %d: %w", id, err)
+	}
+	return nil
+}
+
+// ListOps implements store.Store. A Limit below 1 means no limit.
+func (s *Store) ListOps(ctx context.Context, f store.Filter) ([]store.Op, error) {
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.App != "" {
+		where = append(where, "app = "+arg(f.App))
+	}
+	if len(f.States) > 0 {
+		ps := make([]string, len(f.States))
+		for i, st := range f.States {
+			ps[i] = arg(string(st))
+		}
+		where = append(where, "state IN ("+strings.Join(ps, ", ")+")")
+	}
+	if !f.ExpiresBefore.IsZero() {
+		where = append(where, "expires_at < "+arg(f.ExpiresBefore.UnixMicro()))
+	}
+	if !f.LeaseBefore.IsZero() {
+		where = append(where, "lease_until < "+arg(f.LeaseBefore.UnixMicro()))
+	}
+	q := `SELECT ` + opColumns + ` FROM ops`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY id DESC`
+	if f.Limit > 0 {
+		q += ` LIMIT ` + arg(int64(f.Limit))
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, s.errorf("list ops: %w", err)
+	}
+	defer rows.Close()
+	var ops []store.Op
+	for rows.Next() {
+		op, err := scanOp(rows)
+		if err != nil {
+			return nil, s.errorf("list ops: %w", err)
+		}
+		ops = append(ops, op)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.errorf("list ops: %w", err)
+	}
+	return ops, nil
+}
+
+// Events implements store.Store. An unknown op has no events.
+func (s *Store) Events(ctx context.Context, opID int64) ([]store.Event, error) {
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT id, op_id, at, actor, action, from_state, to_state, detail
+		FROM events WHERE op_id = $1 ORDER BY id`, opID)
+	if err != nil {
+		return nil, s.errorf("events of op %d: %w", opID, err)
+	}
+	defer rows.Close()
+	var evs []store.Event
+	for rows.Next() {
+		var (
+			e        store.Event
+			at       int64
+			from, to string
+		)
+		if err := rows.Scan(&e.ID, &e.OpID, &at, &e.Actor, &e.Action, &from, &to, &e.Detail); err != nil {
+			return nil, s.errorf("events of op %d: %w", opID, err)
+		}
+		e.At, e.From, e.To = fromMicros(at), store.State(from), store.State(to)
+		evs = append(evs, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.errorf("events of op %d: %w", opID, err)
+	}
+	return evs, nil
+}
+
+// SaveSnapshot implements store.Store. Sync must be valid JSON; OpID 0 means
+// no op.
+func (s *Store) SaveSnapshot(ctx context.Context, sn store.Snapshot) error {
+	switch {
+	case sn.App == "":
+		return s.errorf("save snapshot: empty app")
+	case !json.Valid(sn.Sync):
+		return s.errorf("save snapshot of %q: sync is not valid JSON", sn.App)
+	case sn.SavedAt.IsZero():
+		return s.errorf("save snapshot of %q: zero time", sn.App)
+	}
+	_, err := s.db.ExecContext(ctx, `
+		INSERT INTO snapshots (app, sync_kind, sync, op_id, saved_at)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (app) DO UPDATE SET sync_kind = excluded.sync_kind,
+			sync = excluded.sync, op_id = excluded.op_id, saved_at = excluded.saved_at`,
+		sn.App, sn.SyncKind, string(sn.Sync), sn.OpID, sn.SavedAt.UnixMicro())
+	if err != nil {
+		return s.errorf("save snapshot of %q: %w", sn.App, err)
+	}
+	return nil
+}
+
+// Snapshot implements store.Store.
+func (s *Store) Snapshot(ctx context.Context, app string) (store.Snapshot, error) {
+	sn := store.Snapshot{App: app}
+	var (
+		sync    string
+		savedAt int64
+	)
+	err := s.db.QueryRowContext(ctx,
+		`SELECT sync_kind, sync, op_id, saved_at FROM snapshots WHERE app = $1`, app,
+	).Scan(&sn.SyncKind, &sync, &sn.OpID, &savedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return store.Snapshot{}, s.errorf("snapshot of %q: %w", app, err)
+	}
+	sn.Sync, sn.SavedAt = json.RawMessage(sync), fromMicros(savedAt)
+	return sn, nil
+}
+
+// Ping implements store.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return s.errorf("ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// getOp returns store.ErrNotFound for an unknown id.
+func getOp(ctx context.Context, q querier, id int64) (store.Op, error) {
+	op, err := scanOp(q.QueryRowContext(ctx, `SELECT `+opColumns+` FROM ops WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Op{}, store.ErrNotFound
+	}
+	return op, err
+}
+
+// executingOn returns sql.ErrNoRows when no op on app is executing.
+func executingOn(ctx context.Context, q querier, app string) (store.Op, error) {
+	return scanOp(q.QueryRowContext(ctx,
+		`SELECT `+opColumns+` FROM ops WHERE app = $1 AND state = 'executing'`, app))
+}
+
+func insertEvent(ctx context.Context, tx *sql.Tx, e store.Event) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO events (op_id, at, actor, action, from_state, to_state, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		e.OpID, e.At.UnixMicro(), e.Actor, e.Action, string(e.From), string(e.To), e.Detail)
+	if err != nil {
+		return fmt.Errorf("append %s event: %w", e.Action, err)
+	}
+	return nil
+}
+
+func scanOp(row interface{ Scan(...any) error }) (store.Op, error) {
+	var (
+		op                   store.Op
+		kind, state          string
+		lease, expires       sql.NullInt64
+		createdAt, updatedAt int64
+	)
+	err := row.Scan(&op.ID, &op.Key, &kind, &op.App, &op.Requester, &op.RequesterName,
+		&op.Channel, &op.ResponseURL, &op.MessageTS, &op.Reason, &state, &op.SyncKind,
+		&op.SyncBefore, &op.SyncAfter, &op.DecidedBy, &op.Outcome, &op.Holder,
+		&lease, &createdAt, &updatedAt, &expires)
+	if err != nil {
+		return store.Op{}, err
+	}
+	op.Kind, op.State = store.Kind(kind), store.State(state)
+	op.LeaseUntil, op.ExpiresAt = fromNullMicros(lease), fromNullMicros(expires)
+	op.CreatedAt, op.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
+	return op, nil
+}
+
+func oneRow(res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+func known(st store.State) bool {
+	switch st {
+	case store.Pending, store.Approved, store.Executing, store.Succeeded,
+		store.Failed, store.Denied, store.Cancelled, store.Expired:
+		return true
+	}
+	return false
+}
+
+func nullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func fromNullMicros(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromMicros(n.Int64)
+}
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// stamp formats t for audit details.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "none"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
