@@ -1,0 +1,62 @@
+package adminapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// OpenDraft reports whether the API key's user has a draft open on the app.
+// While one is, a config PATCH lands in the draft and is not deployed
+// (adminapi.md 7), so the bot refuses to act. The SPEC says the answer is
+// an object and realm-cli decodes an array of 0 or 1: both are accepted, and
+// so are null, {} and a 404 DraftNotFound as "no draft".
+func (c *Client) OpenDraft(ctx context.Context, app App) (bool, error) {
+	app, err := c.resolve(ctx, app)
+	if err != nil {
+		return false, err
+	}
+	body, err := c.api(ctx, call{op: "get drafts", method: http.MethodGet, path: appPath(app) + "/drafts", idempotent: true})
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound && apiErr.Code == "DraftNotFound" {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	open, err := draftOpen(body)
+	if err != nil {
+		return false, fmt.Errorf("admin api: get drafts: %w", err)
+	}
+	return open, nil
+}
+
+func draftOpen(body []byte) (bool, error) {
+	b := bytes.TrimSpace(body)
+	if len(b) == 0 || string(b) == "null" {
+		return false, nil
+	}
+	switch b[0] {
+	case '[':
+		var list []json.RawMessage
+		if err := json.Unmarshal(b, &list); err != nil {
+			return false, fmt.Errorf("decode the answer: %w", err)
+		}
+		for _, d := range list {
+			if open, err := draftOpen(d); err != nil || open {
+				return open, err
+			}
+		}
+		return false, nil
+	case '{':
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(b, &fields); err != nil {
+			return false, fmt.Errorf("decode the answer: %w", err)
+		}
+		return len(fields) > 0, nil
+	}
+	return false, fmt.Errorf("decode the answer: want an object or an array, got %.20q", b)
+}
