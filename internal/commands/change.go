@@ -48,8 +48,11 @@ func (s *Service) change(ctx context.Context, log *slog.Logger, inv Invocation, 
 
 	cfg, err := s.read(ctx, app)
 	object, syncKind := cfg.Object, cfg.Kind
-	if cmd.Verb == Resume && errors.Is(err, adminapi.ErrSyncNotConfigured) {
-		err, cfg.State = nil, "" // after a terminate the object may be gone: the snapshot decides
+	if cmd.Verb == Resume && errors.Is(err, adminapi.ErrSyncNotConfigured) && !errors.Is(err, adminapi.ErrNotFound) {
+		// After a terminate the sync object may be gone: a saved one decides.
+		if _, serr := s.store.Snapshot(ctx, cmd.App); serr == nil {
+			err, cfg.State = nil, ""
+		}
 	}
 	if err != nil {
 		op = s.finish(ctx, log, op, store.Failed, userMessage(err, s.cfg.Apps, cmd.App), "")

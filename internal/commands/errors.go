@@ -19,14 +19,14 @@ func userMessage(err error, apps map[string]adminapi.App, alias string) string {
 	switch {
 	case errors.Is(err, errDraftOpen):
 		return "The Atlas API key's user has an open draft in App Services, so a change now would land in that draft and not deploy. Deploy or discard the draft in the Atlas UI, then try again."
+	case errors.Is(err, adminapi.ErrNotFound):
+		return fmt.Sprintf("Atlas says the app or its linked cluster was not found (404): *%s* may have been deleted, or Device Sync is no longer available for it.", alias)
 	case errors.Is(err, adminapi.ErrSyncNotConfigured):
 		return "Device Sync is not configured (or no longer available) for this app."
 	case errors.Is(err, adminapi.ErrForbidden):
 		return "Atlas refused the change (403 Forbidden): syncbot's API key needs the *Project Owner* role on this project."
 	case errors.Is(err, adminapi.ErrUnauthorized):
 		return "Atlas rejected syncbot's API key (401). Whoever runs syncbot should check `ATLAS_PUBLIC_API_KEY` and `ATLAS_PRIVATE_API_KEY`."
-	case errors.Is(err, adminapi.ErrNotFound):
-		return fmt.Sprintf("Atlas says the app or its linked cluster was not found (404): *%s* may have been deleted, or Device Sync is no longer available for it.", alias)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return "The Atlas Admin API did not answer in time. The change may still be applied by Atlas: check `/sync status` before trying again."
 	case errors.Is(err, context.Canceled):

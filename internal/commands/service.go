@@ -68,6 +68,7 @@ type Service struct {
 	slack Slack
 	clock clock.Clock
 	log   *slog.Logger
+	shown opLocks
 }
 
 // New returns a Service; zero durations get defaults.
@@ -153,6 +154,13 @@ func (s *Service) read(ctx context.Context, app adminapi.App) (adminapi.SyncConf
 // show renders op from the journal into its channel message: updated in
 // place when it has one, posted otherwise. A lost update heals on the next.
 func (s *Service) show(ctx context.Context, log *slog.Logger, op store.Op) {
+	defer s.shown.lock(op.ID)()
+	if op.MessageTS == "" {
+		// Its first post may have landed since op was read.
+		if cur, err := s.store.GetOp(ctx, op.ID); err == nil {
+			op.MessageTS = cur.MessageTS
+		}
+	}
 	m := s.render(op)
 	if op.MessageTS != "" {
 		if err := s.slack.Update(ctx, op.Channel, op.MessageTS, m); err != nil {
@@ -160,11 +168,17 @@ func (s *Service) show(ctx context.Context, log *slog.Logger, op store.Op) {
 		}
 		return
 	}
-	s.announce(ctx, log, op, m)
+	s.post(ctx, log, op, m)
 }
 
-// announce posts a new channel message for op and remembers where.
+// announce posts the first channel message for op and journals where, before
+// anyone else may show op.
 func (s *Service) announce(ctx context.Context, log *slog.Logger, op store.Op, m Message) string {
+	defer s.shown.lock(op.ID)()
+	return s.post(ctx, log, op, m)
+}
+
+func (s *Service) post(ctx context.Context, log *slog.Logger, op store.Op, m Message) string {
 	ts, err := s.slack.Post(ctx, op.Channel, m)
 	if err != nil {
 		log.Warn("posting in the channel failed; using response_url", "op", op.ID, "err", err)

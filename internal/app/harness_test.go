@@ -1,0 +1,306 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/syncbot/syncbot/internal/app"
+	"github.com/syncbot/syncbot/internal/clock"
+	"github.com/syncbot/syncbot/internal/config"
+	"github.com/syncbot/syncbot/internal/fakeadmin"
+	"github.com/syncbot/syncbot/internal/fakeslack"
+)
+
+// Distinctive secrets: tests assert none of them ever shows.
+const (
+	appToken = "xapp-1-A1-SECRET-APP-TOKEN-5e1f"
+	botToken = "xoxb-SECRET-BOT-TOKEN-77aa"
+	pubKey   = "PUBKEY-SECRET-9d2c"
+	privKey  = "PRIVKEY-SECRET-41b0-8c7e"
+	group    = "5b2ec991973129243223a114"
+	prodID   = "64b7f0c2a1b2c3d4e5f60718"
+	stageID  = "64b7f0c2a1b2c3d4e5f60719"
+	legacyID = "64b7f0c2a1b2c3d4e5f6071a"
+	channel  = "COPS"
+	// users
+	alice = "UALICE"
+	bob   = "UBOB"
+	carol = "UCAROL"
+)
+
+var epoch = time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
+
+// env is one syncbot run against the in-repo fakes over loopback.
+type env struct {
+	t     *testing.T
+	slack *fakeslack.Server
+	admin *fakeadmin.Server
+	clock *clock.Fake
+	cfg   config.Config
+	logs  *syncBuffer
+	stop  func() error
+}
+
+type envOpt func(*config.Config)
+
+// newEnv starts the fakes (prod running, staging paused, legacy on
+// partition-based sync) and the bot.
+func newEnv(t *testing.T, opts ...envOpt) *env {
+	t.Helper()
+	clk := clock.NewFake(epoch)
+	fs := fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: time.Second})
+	t.Cleanup(fs.Close)
+	for _, u := range []fakeslack.User{{ID: alice, Name: "alice"}, {ID: bob, Name: "bob"}, {ID: carol, Name: "carol"}} {
+		fs.AddUser(u)
+	}
+	fa := fakeadmin.New(fakeadmin.Options{PublicKey: pubKey, PrivateKey: privKey, Clock: clk})
+	t.Cleanup(fa.Close)
+	fa.AddApp(fakeadmin.App{GroupID: group, ID: prodID, ClientAppID: "prod-abcde", Name: "prod", SyncKind: "flexible_sync", Sync: fakeadmin.FlexibleSync("enabled")})
+	fa.AddApp(fakeadmin.App{GroupID: group, ID: stageID, ClientAppID: "staging-fghij", Name: "staging", SyncKind: "flexible_sync", Sync: fakeadmin.FlexibleSync("disabled")})
+	fa.AddApp(fakeadmin.App{GroupID: group, ID: legacyID, ClientAppID: "legacy-klmno", Name: "legacy", SyncKind: "sync", Sync: fakeadmin.PartitionSync("enabled")})
+
+	cfg := config.Config{
+		SlackAppToken: appToken, SlackBotToken: botToken, SlackAPIURL: fs.APIURL(), SlackCommand: "/sync",
+		AtlasPublicKey: pubKey, AtlasPrivateKey: privKey, AdminAPIURL: fa.URL(),
+		Apps: []config.App{
+			{Alias: "prod", GroupID: group, AppID: prodID},
+			{Alias: "staging", GroupID: group, AppID: stageID},
+			{Alias: "legacy", GroupID: group, ClientAppID: "legacy-klmno"},
+		},
+		ApprovalTTL: 15 * time.Minute, DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", LogFormat: "json",
+		AdminConcurrency: 16, AdminTimeout: 5 * time.Second, ReminderInterval: 24 * time.Hour,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e := &env{t: t, slack: fs, admin: fa, clock: clk, cfg: cfg, logs: &syncBuffer{}}
+	e.start()
+	return e
+}
+
+// start runs the bot and waits for its socket.
+func (e *env) start() {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	conns := e.slack.Tickets()
+	go func() { done <- app.Run(ctx, e.cfg, log, app.Options{Clock: e.clock, SweepEvery: 10 * time.Second}) }()
+	var once sync.Once
+	var err error
+	e.stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(30 * time.Second):
+				err = fmt.Errorf("bot did not stop within 30s")
+			}
+		})
+		return err
+	}
+	e.t.Cleanup(func() {
+		if e.t.Failed() {
+			e.t.Logf("bot logs:\n%s", e.logs.String())
+		}
+		if err := e.stop(); err != nil {
+			e.t.Errorf("bot stopped with: %v", err)
+		}
+		e.assertNoSecrets()
+	})
+	e.wait("the bot connects", func() bool { return e.slack.Tickets() > conns && e.slack.Connections() == 1 })
+}
+
+func (e *env) restart() {
+	e.t.Helper()
+	if err := e.stop(); err != nil {
+		e.t.Fatalf("stop: %v", err)
+	}
+	e.slack.WaitFor(context.Background(), func() bool { return e.slack.Connections() == 0 })
+	e.start()
+}
+
+// wait blocks until cond holds; the fake re-checks it on every change.
+func (e *env) wait(what string, cond func() bool) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := e.slack.WaitFor(ctx, cond); err != nil {
+		e.t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+// waitAdmin is wait for conditions on the fake Admin API, which the fake
+// Slack cannot see change: it re-checks on each Admin API call.
+func (e *env) waitAdmin(what string, cond func() bool) {
+	e.t.Helper()
+	changed := make(chan struct{}, 1)
+	cancelSub := e.admin.Subscribe(func(fakeadmin.Call) {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	})
+	defer cancelSub()
+	deadline := time.After(20 * time.Second)
+	for !cond() {
+		select {
+		case <-changed:
+		case <-deadline:
+			e.t.Fatalf("waiting for %s: timed out", what)
+		}
+	}
+}
+
+// command types /sync text as user and waits for its ack.
+func (e *env) command(user, text string) string {
+	e.t.Helper()
+	id, err := e.slack.SlashCommand(fakeslack.SlashCommand{UserID: user, UserName: strings.ToLower(user[1:]), ChannelID: channel, ChannelName: "ops", Text: text})
+	if err != nil {
+		e.t.Fatalf("send /sync %s: %v", text, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := e.slack.WaitAck(ctx, id); err != nil {
+		e.t.Fatalf("ack of /sync %s: %v", text, err)
+	}
+	return id
+}
+
+// whisper waits for the n-th ephemeral message to user and returns its text
+// and blocks as one string.
+func (e *env) whisper(user string, n int) string {
+	e.t.Helper()
+	var got []string
+	e.wait(fmt.Sprintf("ephemeral #%d to %s", n, user), func() bool {
+		got = got[:0]
+		for _, m := range e.slack.Ephemerals() {
+			if m.User == user {
+				got = append(got, m.Text+"\n"+readable(m.Blocks))
+			}
+		}
+		return len(got) >= n
+	})
+	return got[n-1]
+}
+
+func (e *env) ephemeralCount(user string) int {
+	n := 0
+	for _, m := range e.slack.Ephemerals() {
+		if m.User == user {
+			n++
+		}
+	}
+	return n
+}
+
+// channelMessage waits for a channel message whose text contains want.
+func (e *env) channelMessage(want string) fakeslack.Message {
+	e.t.Helper()
+	var got fakeslack.Message
+	e.wait("a channel message with "+want, func() bool {
+		for _, m := range e.slack.Messages(channel) {
+			if strings.Contains(m.Text, want) {
+				got = m
+				return true
+			}
+		}
+		return false
+	})
+	return got
+}
+
+func (e *env) patches(appID string) []fakeadmin.Patch {
+	var ps []fakeadmin.Patch
+	for _, p := range e.admin.Patches() {
+		if p.AppID == appID {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+func (e *env) click(user, ts, action, value string) string {
+	e.t.Helper()
+	id, err := e.slack.Click(fakeslack.Click{UserID: user, UserName: strings.ToLower(user[1:]), ChannelID: channel, MessageTS: ts, ActionID: action, BlockID: "decision", Value: value})
+	if err != nil {
+		e.t.Fatalf("click %s: %v", action, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := e.slack.WaitAck(ctx, id); err != nil {
+		e.t.Fatalf("ack of click: %v", err)
+	}
+	return id
+}
+
+// assertNoSecrets checks no token or key reached a log line or a message.
+func (e *env) assertNoSecrets() {
+	e.t.Helper()
+	var all bytes.Buffer
+	all.WriteString(e.logs.String())
+	for _, m := range e.slack.Messages(channel) {
+		for _, v := range m.Versions {
+			fmt.Fprintln(&all, v.Text, readable(v.Blocks))
+		}
+	}
+	for _, m := range e.slack.Ephemerals() {
+		fmt.Fprintln(&all, m.Text, readable(m.Blocks))
+	}
+	for _, s := range []string{appToken, botToken, pubKey, privKey, "SECRET"} {
+		if strings.Contains(all.String(), s) {
+			e.t.Errorf("secret %q leaked into logs or messages", s)
+		}
+	}
+}
+
+// syncObject decodes a PATCH body's sync object under key.
+func syncObject(t *testing.T, body json.RawMessage, key string) map[string]any {
+	t.Helper()
+	var top map[string]map[string]any
+	if err := json.Unmarshal(body, &top); err != nil {
+		t.Fatalf("patch body %s: %v", body, err)
+	}
+	if len(top) != 1 || top[key] == nil {
+		t.Fatalf("patch body has keys other than %q: %s", key, body)
+	}
+	return top[key]
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// readable re-encodes blocks without JSON's HTML escaping (\u003c for <), so
+// tests compare the mrkdwn Slack would render.
+func readable(blocks json.RawMessage) string {
+	var v any
+	if err := json.Unmarshal(blocks, &v); err != nil {
+		return string(blocks)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return strings.TrimSpace(b.String())
+}
