@@ -45,25 +45,29 @@ func TestGolden(t *testing.T) {
 		return func(o *store.Op) { o.State, o.DecidedBy = s, by }
 	}
 	cases := map[string]commands.Message{
-		"help":                commands.HelpMessage("/sync", []string{"prod", "staging"}),
-		"status_running":      commands.StatusMessage(commands.StatusView{App: "prod", State: "enabled", Kind: "flexible_sync", Now: t0}),
-		"status_paused":       commands.StatusMessage(commands.StatusView{App: "prod", State: "disabled", Kind: "sync", LastDisabled: t0.Add(-3 * time.Hour), Last: ptr(with(baseOp(store.Pause, store.Succeeded), func(o *store.Op) { o.CreatedAt = t0.Add(-3 * time.Hour) })), Now: t0}),
-		"status_terminated":   commands.StatusMessage(commands.StatusView{App: "prod", State: "", Kind: "flexible_sync", Now: t0, Pending: nil, Last: ptr(with(baseOp(store.Terminate, store.Succeeded), decided(store.Succeeded, "UBOB")))}),
-		"status_pending":      commands.StatusMessage(commands.StatusView{App: "prod", State: "enabled", Kind: "flexible_sync", Now: t0, Pending: ptr(baseOp(store.Terminate, store.Pending))}),
-		"pause_running":       commands.ChangeMessage(baseOp(store.Pause, store.Executing)),
-		"pause_succeeded":     commands.ChangeMessage(baseOp(store.Pause, store.Succeeded)),
-		"pause_failed":        commands.ChangeMessage(with(baseOp(store.Pause, store.Failed), func(o *store.Op) { o.Outcome = "Atlas refused the change (403 Forbidden): syncbot's API key needs the *Project Owner* role on this project." })),
-		"resume_succeeded":    commands.ChangeMessage(baseOp(store.Resume, store.Succeeded)),
-		"card_pending":        commands.CardMessage(baseOp(store.Terminate, store.Pending), t0),
-		"card_approved":       commands.CardMessage(with(baseOp(store.Terminate, store.Approved), decided(store.Approved, "UBOB")), t0),
-		"card_executing":      commands.CardMessage(with(baseOp(store.Terminate, store.Executing), decided(store.Executing, "UBOB")), t0),
-		"card_succeeded":      commands.CardMessage(with(baseOp(store.Terminate, store.Succeeded), decided(store.Succeeded, "UBOB")), t0),
-		"card_failed_changed": commands.CardMessage(with(baseOp(store.Terminate, store.Failed), func(o *store.Op) { o.DecidedBy, o.Outcome = "UBOB", "sync changed since the request: it was `enabled` (running) (Flexible Sync) and is now `disabled` (paused) (Flexible Sync). Nothing was changed; request again if terminate is still right." }), t0),
-		"card_denied":         commands.CardMessage(with(baseOp(store.Terminate, store.Denied), decided(store.Denied, "UBOB")), t0),
-		"card_cancelled":      commands.CardMessage(with(baseOp(store.Terminate, store.Cancelled), decided(store.Cancelled, "UALICE")), t0),
-		"card_expired":        commands.CardMessage(baseOp(store.Terminate, store.Expired), t0),
-		"history":             commands.HistoryMessage("prod", []store.Op{with(baseOp(store.Terminate, store.Succeeded), decided(store.Succeeded, "UBOB")), baseOp(store.Pause, store.Succeeded)}),
-		"history_empty":       commands.HistoryMessage("", nil),
+		"help":              commands.HelpMessage("/sync", []string{"prod", "staging"}),
+		"status_running":    commands.StatusMessage(commands.StatusView{App: "prod", State: "enabled", Kind: "flexible_sync", Now: t0}),
+		"status_paused":     commands.StatusMessage(commands.StatusView{App: "prod", State: "disabled", Kind: "sync", LastDisabled: t0.Add(-3 * time.Hour), Last: ptr(with(baseOp(store.Pause, store.Succeeded), func(o *store.Op) { o.CreatedAt = t0.Add(-3 * time.Hour) })), Now: t0}),
+		"status_terminated": commands.StatusMessage(commands.StatusView{App: "prod", State: "", Kind: "flexible_sync", Now: t0, Pending: nil, Last: ptr(with(baseOp(store.Terminate, store.Succeeded), decided(store.Succeeded, "UBOB")))}),
+		"status_pending":    commands.StatusMessage(commands.StatusView{App: "prod", State: "enabled", Kind: "flexible_sync", Now: t0, Pending: ptr(baseOp(store.Terminate, store.Pending))}),
+		"pause_running":     commands.ChangeMessage(baseOp(store.Pause, store.Executing)),
+		"pause_succeeded":   commands.ChangeMessage(baseOp(store.Pause, store.Succeeded)),
+		"pause_failed": commands.ChangeMessage(with(baseOp(store.Pause, store.Failed), func(o *store.Op) {
+			o.Outcome = "Atlas refused the change (403 Forbidden): syncbot's API key needs the *Project Owner* role on this project."
+		})),
+		"resume_succeeded": commands.ChangeMessage(baseOp(store.Resume, store.Succeeded)),
+		"card_pending":     commands.CardMessage(baseOp(store.Terminate, store.Pending), t0),
+		"card_approved":    commands.CardMessage(with(baseOp(store.Terminate, store.Approved), decided(store.Approved, "UBOB")), t0),
+		"card_executing":   commands.CardMessage(with(baseOp(store.Terminate, store.Executing), decided(store.Executing, "UBOB")), t0),
+		"card_succeeded":   commands.CardMessage(with(baseOp(store.Terminate, store.Succeeded), decided(store.Succeeded, "UBOB")), t0),
+		"card_failed_changed": commands.CardMessage(with(baseOp(store.Terminate, store.Failed), func(o *store.Op) {
+			o.DecidedBy, o.Outcome = "UBOB", "sync changed since the request: it was `enabled` (running) (Flexible Sync) and is now `disabled` (paused) (Flexible Sync). Nothing was changed; request again if terminate is still right."
+		}), t0),
+		"card_denied":    commands.CardMessage(with(baseOp(store.Terminate, store.Denied), decided(store.Denied, "UBOB")), t0),
+		"card_cancelled": commands.CardMessage(with(baseOp(store.Terminate, store.Cancelled), decided(store.Cancelled, "UALICE")), t0),
+		"card_expired":   commands.CardMessage(baseOp(store.Terminate, store.Expired), t0),
+		"history":        commands.HistoryMessage("prod", []store.Op{with(baseOp(store.Terminate, store.Succeeded), decided(store.Succeeded, "UBOB")), baseOp(store.Pause, store.Succeeded)}),
+		"history_empty":  commands.HistoryMessage("", nil),
 	}
 	for name, m := range cases {
 		t.Run(name, func(t *testing.T) {
