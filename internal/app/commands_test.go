@@ -258,3 +258,38 @@ func TestClientAppIDIsResolved(t *testing.T) {
 		t.Errorf("status of an app named by client_app_id:\n%s", got)
 	}
 }
+
+// TestReadyzFollowsTheSocketNotTheAdminAPI: ready while connected even with
+// Atlas failing; not ready while Slack cannot be reached; ready again after.
+func TestReadyzFollowsTheSocketNotTheAdminAPI(t *testing.T) {
+	e := newEnv(t)
+	base := "http://" + <-e.http
+	// /readyz has no change feed to wait on, so it is polled, as an
+	// orchestrator would, until it answers as expected or the deadline.
+	readyz := func(want int) {
+		t.Helper()
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		deadline := time.After(15 * time.Second)
+		for code := httpStatus(t, base+"/readyz"); code != want; code = httpStatus(t, base+"/readyz") {
+			select {
+			case <-tick.C:
+			case <-deadline:
+				t.Fatalf("/readyz = %d, want %d", code, want)
+			}
+		}
+	}
+	if code := httpStatus(t, base+"/healthz"); code != 200 {
+		t.Fatalf("/healthz = %d", code)
+	}
+	readyz(200)
+	e.admin.Inject(fakeadmin.Fault{Method: "GET", Status: 503})
+	readyz(200)
+	e.admin.ClearFaults()
+	e.slack.FailMethod("apps.connections.open", fakeslack.Fault{Error: "internal_error"})
+	e.slack.DropAll()
+	readyz(503)
+	e.slack.ClearFaults()
+	e.wait("the bot to reconnect", func() bool { return e.slack.Connections() == 1 })
+	readyz(200)
+}

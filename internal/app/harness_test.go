@@ -46,6 +46,7 @@ type env struct {
 	cfg   config.Config
 	logs  *syncBuffer
 	stop  func() error
+	http  chan string // the ops endpoints' address, once per start
 }
 
 type envOpt func(*config.Config)
@@ -92,7 +93,11 @@ func (e *env) start() {
 	done := make(chan error, 1)
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	conns := e.slack.Tickets()
-	go func() { done <- app.Run(ctx, e.cfg, log, app.Options{Clock: e.clock, SweepEvery: 10 * time.Second}) }()
+	e.http = make(chan string, 1)
+	ready := func(addr string) { e.http <- addr }
+	go func() {
+		done <- app.Run(ctx, e.cfg, log, app.Options{Clock: e.clock, SweepEvery: 10 * time.Second, Ready: ready})
+	}()
 	var once sync.Once
 	var err error
 	e.stop = func() error {
