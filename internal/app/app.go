@@ -22,6 +22,7 @@ import (
 	"github.com/syncbot/syncbot/internal/clock"
 	"github.com/syncbot/syncbot/internal/commands"
 	"github.com/syncbot/syncbot/internal/config"
+	"github.com/syncbot/syncbot/internal/metrics"
 	"github.com/syncbot/syncbot/internal/ops"
 	"github.com/syncbot/syncbot/internal/slackbot"
 	"github.com/syncbot/syncbot/internal/store"
@@ -45,15 +46,21 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 	if o.Clock == nil {
 		o.Clock = clock.Real{}
 	}
-	st, exclusive, err := openStore(ctx, cfg)
+	raw, exclusive, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer raw.Close()
+	m := metrics.New(func(ctx context.Context) (int, error) {
+		ops, err := raw.ListOps(ctx, store.Filter{States: []store.State{store.Pending}})
+		return len(ops), err
+	})
+	st := metrics.Store(raw, m)
 
 	admin, err := adminapi.New(adminapi.Options{
 		BaseURL: cfg.AdminAPIURL, PublicKey: cfg.AtlasPublicKey.Reveal(), PrivateKey: cfg.AtlasPrivateKey.Reveal(),
 		Concurrency: cfg.AdminConcurrency, Timeout: cfg.AdminTimeout, Clock: o.Clock, Logger: log.With("component", "adminapi"),
+		OnCall: m.AdminCall,
 	})
 	if err != nil {
 		return fmt.Errorf("admin api client: %w", err)
@@ -68,11 +75,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 		Exclusive:  exclusive,
 		SweepEvery: o.SweepEvery,
 		Lease:      4*cfg.AdminTimeout + time.Minute,
+		Observe:    m.Command,
 	}, admin, st, sl, o.Clock, log.With("component", "commands"))
 	bot, err := slackbot.New(slackbot.Config{
 		AppToken: cfg.SlackAppToken.Reveal(), BotToken: cfg.SlackBotToken.Reveal(), APIURL: cfg.SlackAPIURL,
 		Command: cfg.SlackCommand, Logger: log.With("component", "slackbot"),
 		BusyText: "syncbot is busy with other commands right now. Nothing was done; try again in a moment.",
+		OnAck:    m.Ack, OnReconnect: m.Reconnect,
 	}, handler{svc})
 	if err != nil {
 		return fmt.Errorf("slack client: %w", err)
@@ -92,7 +101,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 				return nil
 			},
 			"store": st.Ping,
-		}),
+		}, func(mux *http.ServeMux) { mux.Handle("GET /metrics", m.Handler()) }),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	log.Info("syncbot starting", "apps", aliases, "store", storeKind(exclusive), "http", ln.Addr().String())

@@ -34,6 +34,7 @@ func (s *Service) change(ctx context.Context, log *slog.Logger, inv Invocation, 
 	var busy *store.BusyError
 	switch {
 	case errors.As(err, &busy):
+		setOutcome(ctx, "busy")
 		s.whisper(ctx, log, inv, busyMessage(busy.Op, s.clock.Now()))
 		return
 	case err != nil:
@@ -79,6 +80,7 @@ func (s *Service) change(ctx context.Context, log *slog.Logger, inv Invocation, 
 			to, outcome = store.Failed, refusal
 		}
 		s.finish(ctx, log, op, to, outcome, before)
+		setOutcome(ctx, map[bool]string{true: "noop", false: "refused"}[refusal == ""])
 		s.whisper(ctx, log, inv, text(noop+refusal))
 		return
 	}

@@ -58,6 +58,8 @@ type Config struct {
 	Exclusive bool
 	// SweepEvery is how often expiry and lease takeover run.
 	SweepEvery time.Duration
+	// Observe, if set, counts each command or click by verb and outcome.
+	Observe func(verb, outcome string)
 }
 
 // Service runs /sync commands and button clicks.
@@ -95,9 +97,12 @@ func (s *Service) HandleCommand(ctx context.Context, inv Invocation) {
 	cmd, err := Parse(inv.Text, s.cfg.Aliases)
 	if err != nil {
 		log.Info("usage error", "text_len", len(inv.Text))
+		s.observe("unknown", "usage_error")
 		s.whisper(ctx, log, inv, text(err.Error()))
 		return
 	}
+	ctx, o := withOutcome(ctx, "answered")
+	defer func() { s.observe(string(cmd.Verb), o.v) }()
 	log = log.With("verb", string(cmd.Verb), "app", cmd.App)
 	log.Info("command")
 	switch cmd.Verb {
@@ -220,6 +225,7 @@ func (s *Service) finish(ctx context.Context, log *slog.Logger, op store.Op, to 
 		return op
 	}
 	log.Info("operation finished", "op", op.ID, "state", to, "outcome", outcome)
+	setOutcome(ctx, string(to))
 	return done
 }
 

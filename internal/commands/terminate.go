@@ -20,6 +20,7 @@ func (s *Service) requestTerminate(ctx context.Context, log *slog.Logger, inv In
 		return
 	}
 	if cfg.State == "" {
+		setOutcome(ctx, "noop")
 		s.whisper(ctx, log, inv, text(fmt.Sprintf("Sync for *%s* is already terminated. Nothing was requested.", cmd.App)))
 		return
 	}
@@ -46,6 +47,7 @@ func (s *Service) requestTerminate(ctx context.Context, log *slog.Logger, inv In
 		return
 	}
 	log.Info("terminate requested", "op", op.ID)
+	setOutcome(ctx, "requested")
 	s.announce(ctx, log, op, CardMessage(op, now))
 }
 
@@ -62,6 +64,8 @@ func (s *Service) HandleAction(ctx context.Context, c Click) {
 		log.Info("unknown action ignored")
 		return
 	}
+	ctx, o := withOutcome(ctx, "answered")
+	defer func() { s.observe(string(act), o.v) }()
 	id, ok := parseRequestID(c.Value)
 	if !ok {
 		log.Warn("click with a bad request id ignored", "value_len", len(c.Value))
@@ -94,6 +98,9 @@ func (s *Service) decide(ctx context.Context, log *slog.Logger, id int64, user s
 	}
 	now := s.clock.Now()
 	v := s.cfg.Policy.Decide(approval.Request{Requester: op.Requester, State: op.State, ExpiresAt: op.ExpiresAt}, user, act, now)
+	if !v.Allowed() {
+		setOutcome(ctx, "refused")
+	}
 	switch v.Reason {
 	case approval.Decided:
 		tell(decidedMessage(op))
@@ -124,6 +131,7 @@ func (s *Service) decide(ctx context.Context, log *slog.Logger, id int64, user s
 		return
 	}
 	log.Info("request decided", "state", next.State)
+	setOutcome(ctx, string(next.State))
 	s.show(ctx, log, next)
 	if next.State == store.Approved {
 		s.execute(ctx, log, next)
