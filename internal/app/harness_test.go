@@ -55,6 +55,14 @@ type envOpt func(*config.Config)
 // partition-based sync) and the bot.
 func newEnv(t *testing.T, opts ...envOpt) *env {
 	t.Helper()
+	e := newEnvWithoutBot(t, opts...)
+	e.start()
+	return e
+}
+
+// newEnvWithoutBot starts only the fakes, for tests that run the binary.
+func newEnvWithoutBot(t *testing.T, opts ...envOpt) *env {
+	t.Helper()
 	clk := clock.NewFake(epoch)
 	fs := fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: time.Second})
 	t.Cleanup(fs.Close)
@@ -81,10 +89,9 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	e := &env{t: t, slack: fs, admin: fa, clock: clk, cfg: cfg, logs: &syncBuffer{}}
-	e.start()
-	return e
+	return &env{t: t, slack: fs, admin: fa, clock: clk, cfg: cfg, logs: &syncBuffer{}}
 }
+
 
 // start runs the bot and waits for its socket.
 func (e *env) start() {
