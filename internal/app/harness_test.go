@@ -92,7 +92,6 @@ func newEnvWithoutBot(t *testing.T, opts ...envOpt) *env {
 	return &env{t: t, slack: fs, admin: fa, clock: clk, cfg: cfg, logs: &syncBuffer{}}
 }
 
-
 // start runs the bot and waits for its socket.
 func (e *env) start() {
 	e.t.Helper()

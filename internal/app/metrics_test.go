@@ -1,10 +1,15 @@
 package app_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -25,41 +30,34 @@ func TestMetricsAfterCommands(t *testing.T) {
 	e.click(alice, card.TS, commands.ActionApprove, "T-2")
 	e.whisper(alice, 2)
 
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, secret := range []string{appToken, botToken, pubKey, privKey} {
-		if strings.Contains(string(body), secret) {
-			t.Errorf("/metrics shows a secret")
+	// A command is counted just after its reply is sent, so the test scrapes
+	// until every check holds, as Prometheus would on its next scrape.
+	scrape := func() (string, map[string]*dto.MetricFamily) {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
 		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parser := expfmt.NewTextParser(model.LegacyValidation)
+		families, err := parser.TextToMetricFamilies(strings.NewReader(string(body)))
+		if err != nil {
+			t.Fatalf("parse /metrics: %v", err)
+		}
+		return string(body), families
 	}
-	parser := expfmt.NewTextParser(model.LegacyValidation)
-	families, err := parser.TextToMetricFamilies(strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatalf("parse /metrics: %v", err)
-	}
+	var families map[string]*dto.MetricFamily
+	var body string
+	// value finds the first series of name carrying labels.
 	value := func(name string, labels map[string]string) (float64, bool) {
-		f := families[name]
-		if f == nil {
-			return 0, false
-		}
-	next:
-		for _, m := range f.GetMetric() {
+	series:
+		for _, m := range families[name].GetMetric() {
 			for k, v := range labels {
-				found := false
-				for _, l := range m.GetLabel() {
-					if l.GetName() == k && l.GetValue() == v {
-						found = true
-					}
-				}
-				if !found {
-					continue next
+				if !slices.ContainsFunc(m.GetLabel(), func(l *dto.LabelPair) bool { return l.GetName() == k && l.GetValue() == v }) {
+					continue series
 				}
 			}
 			switch {
@@ -90,10 +88,28 @@ func TestMetricsAfterCommands(t *testing.T) {
 		{"syncbot_socket_reconnects_total", nil, 0},
 		{"syncbot_store_errors_total", map[string]string{"method": "Transition"}, 0},
 	}
-	for _, c := range checks {
-		v, ok := value(c.name, c.labels)
-		if !ok || v < c.min {
-			t.Errorf("%s%v = %v (present %v), want ≥ %v", c.name, c.labels, v, ok, c.min)
+	failures := func() []string {
+		var f []string
+		for _, c := range checks {
+			if v, ok := value(c.name, c.labels); !ok || v < c.min {
+				f = append(f, fmt.Sprintf("%s%v = %v (present %v), want ≥ %v", c.name, c.labels, v, ok, c.min))
+			}
+		}
+		return f
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	for body, families = scrape(); len(failures()) > 0; body, families = scrape() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("metrics never matched:\n%s", strings.Join(failures(), "\n"))
+		}
+	}
+	for _, secret := range []string{appToken, botToken, pubKey, privKey} {
+		if strings.Contains(body, secret) {
+			t.Errorf("/metrics shows a secret")
 		}
 	}
 	if v, _ := value("syncbot_pending_approvals", nil); v != 1 {
