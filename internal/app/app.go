@@ -70,12 +70,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 	sl := &slackAdapter{}
 	svc := commands.New(commands.Config{
 		Apps: apps, Aliases: aliases, Command: cfg.SlackCommand,
-		Policy:     approval.NewPolicy(cfg.Approvers, cfg.ApprovalTTL),
-		Holder:     holderName(),
-		Exclusive:  exclusive,
-		SweepEvery: o.SweepEvery,
-		Lease:      4*cfg.AdminTimeout + time.Minute,
-		Observe:    m.Command,
+		Policy:      approval.NewPolicy(cfg.Approvers, cfg.ApprovalTTL),
+		Holder:      holderName(),
+		Exclusive:   exclusive,
+		SweepEvery:  o.SweepEvery,
+		Lease:       4*cfg.AdminTimeout + time.Minute,
+		Observe:     m.Command,
+		RemindEvery: cfg.ReminderInterval,
 	}, admin, st, sl, o.Clock, log.With("component", "commands"))
 	bot, err := slackbot.New(slackbot.Config{
 		AppToken: cfg.SlackAppToken.Reveal(), BotToken: cfg.SlackBotToken.Reveal(), APIURL: cfg.SlackAPIURL,

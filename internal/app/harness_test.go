@@ -315,3 +315,31 @@ func readable(blocks json.RawMessage) string {
 	_ = enc.Encode(v)
 	return strings.TrimSpace(b.String())
 }
+
+// advance moves the bot's clock by d and waits for one whole sweep (expiry,
+// takeover, reminders) to finish: the sweeper parks on its next After only
+// after an iteration ends.
+func (e *env) advance(d time.Duration) {
+	e.t.Helper()
+	select {
+	case <-e.clock.Added():
+	default:
+	}
+	e.clock.Advance(d)
+	select {
+	case <-e.clock.Added():
+	case <-time.After(20 * time.Second):
+		e.t.Fatal("the sweeper did not come round after the clock moved")
+	}
+}
+
+// threadReplies are the messages posted in the thread of ts.
+func (e *env) threadReplies(ts string) []fakeslack.Message {
+	var r []fakeslack.Message
+	for _, m := range e.slack.Messages(channel) {
+		if m.ThreadTS == ts {
+			r = append(r, m)
+		}
+	}
+	return r
+}

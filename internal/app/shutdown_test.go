@@ -3,11 +3,8 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,34 +12,6 @@ import (
 	"github.com/syncbot/syncbot/internal/store"
 	"github.com/syncbot/syncbot/internal/store/sqlite"
 )
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// botBinary builds cmd/bot once per test run.
-func botBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "syncbot-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "bot")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/syncbot/syncbot/cmd/bot").CombinedOutput()
-		if err != nil {
-			buildErr = err
-			binPath = string(out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build cmd/bot: %v\n%s", buildErr, binPath)
-	}
-	return binPath
-}
 
 // binaryEnv is the environment that points the real binary at e's fakes.
 func (e *env) binaryEnv() []string {

@@ -85,21 +85,30 @@ func (s *Service) change(ctx context.Context, log *slog.Logger, inv Invocation, 
 		return
 	}
 
-	// The change is on: say so in the channel while the PATCH runs.
+	// The change is on. Before the PATCH goes out, the journal learns what
+	// it starts from and where the channel is told, so that if this
+	// process dies once the PATCH may have been sent, the reconciler can
+	// finish the very message people saw, with the right "from" state.
+	// (Posting while the PATCH ran left, on a crash, a "Pausing…" message
+	// the journal did not know and no one would ever finish.)
 	op.SyncBefore = before
-	var ts string
-	wait := parallel(func() { ts = s.announce(ctx, log, op, ChangeMessage(op)) })
+	if before != "" {
+		// The op's row gets sync_before only when it finishes; until then a
+		// snapshot tagged with the op says it (resume of terminated sync
+		// keeps the saved one: it is what the PATCH re-sends). Best effort:
+		// without it the reconciler falls back to what the verb implies.
+		if err := s.store.SaveSnapshot(ctx, store.Snapshot{App: cmd.App, SyncKind: syncKind, Sync: object, OpID: op.ID, SavedAt: now}); err != nil {
+			log.Warn("saving the sync configuration before the change failed", "err", err)
+		}
+	}
+	op.MessageTS = s.announce(ctx, log, op, ChangeMessage(op))
 	err = s.admin.SetState(ctx, app, syncKind, object, target)
-	wait()
-	op.MessageTS = ts
 	if err != nil {
 		log.Warn("change failed", "err", err)
-		op = s.finish(ctx, log, op, store.Failed, userMessage(err, s.cfg.Apps, cmd.App), before)
-	} else {
-		op = s.finish(ctx, log, op, store.Succeeded, plainState(before)+" → "+plainState(target), before)
+		s.conclude(ctx, log, op, store.Failed, userMessage(err, s.cfg.Apps, cmd.App), before)
+		return
 	}
-	op.MessageTS = ts
-	s.show(ctx, log, op)
+	s.conclude(ctx, log, op, store.Succeeded, plainState(before)+" → "+plainState(target), before)
 }
 
 // restorable picks what a resume of terminated sync re-sends: the

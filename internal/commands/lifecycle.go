@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +23,7 @@ func (s *Service) Run(ctx context.Context) {
 		}
 		s.Sweep(ctx)
 		s.Reconcile(ctx, false)
+		s.remind(ctx)
 	}
 }
 
@@ -47,6 +49,9 @@ func (s *Service) Reconcile(ctx context.Context, atStart bool) {
 	now := s.clock.Now()
 	all := atStart && s.cfg.Exclusive
 	f := store.Filter{States: []store.State{store.Approved, store.Executing}}
+	if all {
+		f.States = append(f.States, store.Pending)
+	}
 	ops, err := s.store.ListOps(ctx, f)
 	if err != nil {
 		s.log.Error("listing unfinished operations failed", "err", err)
@@ -55,21 +60,35 @@ func (s *Service) Reconcile(ctx context.Context, atStart bool) {
 	for _, op := range ops {
 		log := s.log.With("op", op.ID, "app", op.App)
 		switch op.State {
+		case store.Pending:
+			// A request journaled by a process that died before its card
+			// was posted (all is set: we hold the store alone): post it
+			// now, so it can still be approved. A card posted but not yet
+			// recorded when the process died cannot be found again; that
+			// copy keeps its buttons, and they still work.
+			if op.MessageTS == "" {
+				log.Info("posting the card of a request left without one")
+				s.show(ctx, log, op)
+			}
 		case store.Approved:
 			// Approved but never started: the PATCH was not sent.
 			if !all && now.Sub(op.UpdatedAt) < s.cfg.Lease {
 				continue
 			}
-			s.show(ctx, log, s.finish(ctx, log, op, store.Failed, "interrupted before it ran (syncbot restarted); nothing was changed. Request again if it is still needed.", ""))
+			s.conclude(ctx, log, op, store.Failed, "interrupted before it ran (syncbot restarted); nothing was changed. Request again if it is still needed.", "")
 		case store.Executing:
-			if !all && (op.LeaseUntil.IsZero() || now.Before(op.LeaseUntil)) {
+			if all {
+				// We hold the store alone, so whoever ran it is dead. No
+				// Reclaim: its lease may still be live, and claiming a
+				// "now" past it wrote a takeover time minutes in the
+				// future into the audit log, ahead of the outcome.
+				s.settle(ctx, log, op)
 				continue
 			}
-			at := now
-			if all && !op.LeaseUntil.Before(at) {
-				at = op.LeaseUntil.Add(time.Millisecond) // its holder is gone: we hold the store's lock
+			if op.LeaseUntil.IsZero() || now.Before(op.LeaseUntil) {
+				continue
 			}
-			claimed, err := s.store.Reclaim(ctx, op.ID, s.cfg.Holder, at, now.Add(s.cfg.Lease))
+			claimed, err := s.store.Reclaim(ctx, op.ID, s.cfg.Holder, now, now.Add(s.cfg.Lease))
 			if errors.Is(err, store.ErrConflict) {
 				continue
 			}
@@ -79,6 +98,33 @@ func (s *Service) Reconcile(ctx context.Context, atStart bool) {
 			}
 			s.settle(ctx, log, claimed)
 		}
+	}
+	s.reshow(ctx, all)
+}
+
+// reshow brings the messages of finished ops up to date where the process
+// that finished them died before showing how they ended (their message
+// still reads "running…" or offers buttons). Another replica waits one
+// lease first, so as not to race a live process that is about to show it;
+// at start with an exclusive store nobody else is. The mark is claimed
+// first, so of several replicas one shows it, once.
+func (s *Service) reshow(ctx context.Context, all bool) {
+	f := store.Filter{Unshown: true}
+	if !all {
+		f.UpdatedBefore = s.clock.Now().Add(-s.cfg.Lease)
+	}
+	ops, err := s.store.ListOps(ctx, f)
+	if err != nil {
+		s.log.Error("listing finished operations to show failed", "err", err)
+		return
+	}
+	for _, op := range ops {
+		log := s.log.With("op", op.ID, "app", op.App)
+		if claimed, err := s.store.MarkShown(ctx, op.ID, op.State); err != nil || !claimed {
+			continue
+		}
+		log.Info("showing how an operation ended, which its process did not")
+		s.show(ctx, log, op)
 	}
 }
 
@@ -90,10 +136,34 @@ func (s *Service) settle(ctx context.Context, log *slog.Logger, op store.Op) {
 		return
 	}
 	if cfg.State == op.SyncAfter {
-		op = s.finish(ctx, log, op, store.Succeeded, plainState(op.SyncAfter)+" (confirmed after syncbot restarted)", op.SyncBefore)
+		op = s.conclude(ctx, log, op, store.Succeeded, plainState(op.SyncAfter)+" (confirmed after syncbot restarted)", s.startedFrom(ctx, log, op))
 	} else {
-		op = s.finish(ctx, log, op, store.Failed, fmt.Sprintf("interrupted: syncbot stopped while this was running and sync is %s. Nothing was retried; run the command again if it is still needed.", stateWords(cfg.State)), cfg.State)
+		op = s.conclude(ctx, log, op, store.Failed, fmt.Sprintf("interrupted: syncbot stopped while this was running and sync is %s. Nothing was retried; run the command again if it is still needed.", stateWords(cfg.State)), cfg.State)
 	}
 	log.Info("abandoned operation settled", "state", op.State)
-	s.show(ctx, log, op)
+}
+
+// startedFrom is the sync state an abandoned op's PATCH started from. A
+// terminate journals it with the request; a pause or resume only when it
+// finishes, so change leaves it in a snapshot tagged with the op. Without
+// one: a pause only ever PATCHes running sync, and a resume that saved none
+// re-enabled terminated sync.
+func (s *Service) startedFrom(ctx context.Context, log *slog.Logger, op store.Op) string {
+	if op.Kind == store.Terminate || op.SyncBefore != "" {
+		return op.SyncBefore
+	}
+	if snap, err := s.store.Snapshot(ctx, op.App); err == nil && snap.OpID == op.ID {
+		var o struct {
+			State string `json:"state"`
+		}
+		if json.Unmarshal(snap.Sync, &o) == nil {
+			return o.State
+		}
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		log.Warn("reading the saved configuration failed", "err", err)
+	}
+	if op.Kind == store.Pause {
+		return "enabled"
+	}
+	return ""
 }

@@ -15,6 +15,8 @@ import (
 type Message struct {
 	Text   string
 	Blocks []slack.Block
+	// ThreadTS, when set, posts the message as a reply in that thread.
+	ThreadTS string
 }
 
 // Action ids on the approval card's buttons.
@@ -189,15 +191,28 @@ func opLine(op store.Op) string {
 }
 
 func ago(d time.Duration) string {
+	plural := func(n int, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
 	switch {
 	case d < time.Minute:
 		return "less than a minute"
 	case d < time.Hour:
 		return fmt.Sprintf("%d min", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	case d < 24*time.Hour:
+		if m := int(d.Minutes()) % 60; m > 0 {
+			return fmt.Sprintf("%d h %d min", int(d.Hours()), m)
+		}
+		return fmt.Sprintf("%d h", int(d.Hours()))
 	}
-	return fmt.Sprintf("%d days", int(d.Hours()/24))
+	days, h := int(d.Hours())/24, int(d.Hours())%24
+	if h > 0 {
+		return fmt.Sprintf("%s %d h", plural(days, "day"), h)
+	}
+	return plural(days, "day")
 }
 
 var verbing = map[store.Kind][3]string{

@@ -63,11 +63,13 @@ func TestGolden(t *testing.T) {
 		"card_failed_changed": commands.CardMessage(with(baseOp(store.Terminate, store.Failed), func(o *store.Op) {
 			o.DecidedBy, o.Outcome = "UBOB", "sync changed since the request: it was `enabled` (running) (Flexible Sync) and is now `disabled` (paused) (Flexible Sync). Nothing was changed; request again if terminate is still right."
 		}), t0),
-		"card_denied":    commands.CardMessage(with(baseOp(store.Terminate, store.Denied), decided(store.Denied, "UBOB")), t0),
-		"card_cancelled": commands.CardMessage(with(baseOp(store.Terminate, store.Cancelled), decided(store.Cancelled, "UALICE")), t0),
-		"card_expired":   commands.CardMessage(baseOp(store.Terminate, store.Expired), t0),
-		"history":        commands.HistoryMessage("prod", []store.Op{with(baseOp(store.Terminate, store.Succeeded), decided(store.Succeeded, "UBOB")), baseOp(store.Pause, store.Succeeded)}),
-		"history_empty":  commands.HistoryMessage("", nil),
+		"card_denied":     commands.CardMessage(with(baseOp(store.Terminate, store.Denied), decided(store.Denied, "UBOB")), t0),
+		"card_cancelled":  commands.CardMessage(with(baseOp(store.Terminate, store.Cancelled), decided(store.Cancelled, "UALICE")), t0),
+		"card_expired":    commands.CardMessage(baseOp(store.Terminate, store.Expired), t0),
+		"history":         commands.HistoryMessage("prod", []store.Op{with(baseOp(store.Terminate, store.Succeeded), decided(store.Succeeded, "UBOB")), baseOp(store.Pause, store.Succeeded)}),
+		"history_empty":   commands.HistoryMessage("", nil),
+		"reminder_expiry": commands.ExpiryReminder(baseOp(store.Terminate, store.Pending), t0.Add(11*time.Minute)),
+		"reminder_paused": commands.PausedReminder(baseOp(store.Pause, store.Succeeded), t0.Add(25*time.Hour)),
 	}
 	for name, m := range cases {
 		t.Run(name, func(t *testing.T) {

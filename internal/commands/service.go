@@ -58,6 +58,9 @@ type Config struct {
 	Exclusive bool
 	// SweepEvery is how often expiry and lease takeover run.
 	SweepEvery time.Duration
+	// RemindEvery is how often a still-paused app is mentioned in its
+	// channel; zero turns those reminders off.
+	RemindEvery time.Duration
 	// Observe, if set, counts each command or click by verb and outcome.
 	Observe func(verb, outcome string)
 }
@@ -170,10 +173,17 @@ func (s *Service) show(ctx context.Context, log *slog.Logger, op store.Op) {
 	if op.MessageTS != "" {
 		if err := s.slack.Update(ctx, op.Channel, op.MessageTS, m); err != nil {
 			log.Warn("updating the channel message failed", "op", op.ID, "err", err)
+			return
 		}
+	} else if s.post(ctx, log, op, m) == "" {
 		return
 	}
-	s.post(ctx, log, op, m)
+	if op.State.Final() {
+		// The message shows how the op ended: nothing left to do for it.
+		if _, err := s.store.MarkShown(ctx, op.ID, op.State); err != nil {
+			log.Warn("marking the message as up to date failed", "op", op.ID, "err", err)
+		}
+	}
 }
 
 // announce posts the first channel message for op and journals where, before
@@ -196,7 +206,9 @@ func (s *Service) post(ctx context.Context, log *slog.Logger, op store.Op, m Mes
 	}
 	if err := s.store.SetMessage(ctx, op.ID, op.Channel, ts); err != nil {
 		log.Error("recording the message failed", "op", op.ID, "err", err)
+		return ts
 	}
+	log.Info("channel message posted", "op", op.ID, "ts", ts)
 	return ts
 }
 
@@ -226,6 +238,18 @@ func (s *Service) finish(ctx context.Context, log *slog.Logger, op store.Op, to 
 	}
 	log.Info("operation finished", "op", op.ID, "state", to, "outcome", outcome)
 	setOutcome(ctx, string(to))
+	return done
+}
+
+// conclude records op's outcome, then shows the journal's version of it.
+// If the process dies in between, the message is not marked as showing the
+// outcome (MarkShown), and Reconcile shows it again.
+func (s *Service) conclude(ctx context.Context, log *slog.Logger, op store.Op, to store.State, outcome, before string) store.Op {
+	done := s.finish(ctx, log, op, to, outcome, before)
+	if done.MessageTS == "" {
+		done.MessageTS = op.MessageTS
+	}
+	s.show(ctx, log, done)
 	return done
 }
 

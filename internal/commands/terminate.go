@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/syncbot/syncbot/internal/approval"
 	"github.com/syncbot/syncbot/internal/store"
@@ -14,6 +15,16 @@ import (
 // requestTerminate saves the sync configuration, journals a pending request
 // and posts the approval card. Nothing changes until someone else approves.
 func (s *Service) requestTerminate(ctx context.Context, log *slog.Logger, inv Invocation, cmd Command) {
+	// A replayed envelope (its trigger_id is journaled) is a no-op. CreateOp
+	// below says so too, but only after the read and the snapshot: a replay
+	// that came once the terminate had run was told "already terminated",
+	// and one that came while it was pending overwrote the snapshot.
+	if inv.TriggerID != "" { // an empty Filter.Key would match every op
+		if ops, err := s.store.ListOps(ctx, store.Filter{Key: inv.TriggerID, Limit: 1}); err == nil && len(ops) > 0 {
+			log.Info("replayed request ignored", "op", ops[0].ID)
+			return
+		}
+	}
 	cfg, err := s.read(ctx, s.cfg.Apps[cmd.App])
 	if err != nil {
 		s.whisper(ctx, log, inv, text(fmt.Sprintf("Could not prepare a terminate of *%s*: %s Nothing was requested.", cmd.App, userMessage(err, s.cfg.Apps, cmd.App))))
@@ -72,7 +83,7 @@ func (s *Service) HandleAction(ctx context.Context, c Click) {
 		return
 	}
 	log = log.With("op", id)
-	s.decide(ctx, log, id, c.UserID, act, func(m Message) {
+	s.decide(ctx, log, id, c.UserID, act, &c, func(m Message) {
 		s.whisper(ctx, log, Invocation{ChannelID: c.ChannelID, UserID: c.UserID, ResponseURL: c.ResponseURL}, m)
 	})
 }
@@ -80,12 +91,12 @@ func (s *Service) HandleAction(ctx context.Context, c Click) {
 // cancel is /sync cancel T-42: the requester withdraws.
 func (s *Service) cancel(ctx context.Context, log *slog.Logger, inv Invocation, cmd Command) {
 	log = log.With("op", cmd.RequestID)
-	s.decide(ctx, log, cmd.RequestID, inv.UserID, approval.Cancel, func(m Message) { s.whisper(ctx, log, inv, m) })
+	s.decide(ctx, log, cmd.RequestID, inv.UserID, approval.Cancel, nil, func(m Message) { s.whisper(ctx, log, inv, m) })
 }
 
-// decide applies the two-person rule to a click or cancel and, for the one
-// approval the store lets win, runs the terminate.
-func (s *Service) decide(ctx context.Context, log *slog.Logger, id int64, user string, act approval.Action, tell func(Message)) {
+// decide applies the two-person rule to a click (nil for /sync cancel) or
+// cancel and, for the one approval the store lets win, runs the terminate.
+func (s *Service) decide(ctx context.Context, log *slog.Logger, id int64, user string, act approval.Action, click *Click, tell func(Message)) {
 	op, err := s.store.GetOp(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && op.Kind != store.Terminate) {
 		tell(text(fmt.Sprintf("There is no terminate request %s.", RequestName(id))))
@@ -96,6 +107,17 @@ func (s *Service) decide(ctx context.Context, log *slog.Logger, id int64, user s
 		tell(text("I could not read that request (the journal did not answer). Nothing changed; try again in a moment."))
 		return
 	}
+	if op.MessageTS == "" && click != nil && click.MessageTS != "" && click.ChannelID == op.Channel {
+		// The card was clicked before the journal knew where it is: its
+		// poster (maybe another replica, maybe a process that died since)
+		// has not recorded it yet. The clicked card is the one to update;
+		// without this, showing the decision posted a second card and
+		// the first kept its buttons for ever.
+		if err := s.store.SetMessage(ctx, op.ID, op.Channel, click.MessageTS); err != nil {
+			log.Warn("recording the clicked card failed", "err", err)
+		}
+		op.MessageTS = click.MessageTS
+	}
 	now := s.clock.Now()
 	v := s.cfg.Policy.Decide(approval.Request{Requester: op.Requester, State: op.State, ExpiresAt: op.ExpiresAt}, user, act, now)
 	if !v.Allowed() {
@@ -104,7 +126,7 @@ func (s *Service) decide(ctx context.Context, log *slog.Logger, id int64, user s
 	switch v.Reason {
 	case approval.Decided:
 		tell(decidedMessage(op))
-		s.show(ctx, log, op) // heal a card that missed an update
+		s.heal(ctx, log, op.ID)
 		return
 	case approval.TimedOut:
 		s.expire(ctx, log, op)
@@ -147,14 +169,13 @@ func (s *Service) execute(ctx context.Context, log *slog.Logger, op store.Op) {
 	})
 	var busy *store.BusyError
 	if errors.As(err, &busy) {
-		op = s.finish(ctx, log, op, store.Failed, fmt.Sprintf("another operation (%s by %s) was running on %s when this was approved. Request again once it is done.", busy.Op.Kind, mention(busy.Op.Requester), op.App), "")
-		s.show(ctx, log, op)
+		s.conclude(ctx, log, op, store.Failed, fmt.Sprintf("another operation (%s by %s) was running on %s when this was approved. Request again once it is done.", busy.Op.Kind, mention(busy.Op.Requester), op.App), "")
 		return
 	}
 	if err != nil {
 		log.Error("starting the terminate failed", "err", err)
 		if cur, gerr := s.store.GetOp(ctx, op.ID); gerr == nil && cur.State == store.Approved {
-			s.show(ctx, log, s.finish(ctx, log, cur, store.Failed, "the journal did not answer when the terminate was about to start; nothing was changed.", ""))
+			s.conclude(ctx, log, cur, store.Failed, "the journal did not answer when the terminate was about to start; nothing was changed.", "")
 		}
 		return
 	}
@@ -165,26 +186,46 @@ func (s *Service) execute(ctx context.Context, log *slog.Logger, op store.Op) {
 	cfg, err := s.read(ctx, app)
 	switch {
 	case err != nil:
-		s.show(ctx, log, s.finish(ctx, log, op, store.Failed, userMessage(err, s.cfg.Apps, op.App), ""))
+		s.conclude(ctx, log, op, store.Failed, userMessage(err, s.cfg.Apps, op.App), "")
 		return
 	case cfg.State != op.SyncBefore || cfg.Kind != op.SyncKind:
-		s.show(ctx, log, s.finish(ctx, log, op, store.Failed, fmt.Sprintf(
+		s.conclude(ctx, log, op, store.Failed, fmt.Sprintf(
 			"sync changed since the request: it was %s (%s) and is now %s (%s). Nothing was changed; request again if terminate is still right.",
-			stateWords(op.SyncBefore), kindWords(op.SyncKind), stateWords(cfg.State), kindWords(cfg.Kind)), cfg.State))
+			stateWords(op.SyncBefore), kindWords(op.SyncKind), stateWords(cfg.State), kindWords(cfg.Kind)), cfg.State)
 		return
 	}
 	if err := s.store.SaveSnapshot(ctx, store.Snapshot{App: op.App, SyncKind: cfg.Kind, Sync: cfg.Object, OpID: op.ID, SavedAt: s.clock.Now()}); err != nil {
 		log.Error("saving the sync configuration failed", "err", err)
-		s.show(ctx, log, s.finish(ctx, log, op, store.Failed, "syncbot could not save the sync configuration before terminating, so it did not terminate.", ""))
+		s.conclude(ctx, log, op, store.Failed, "syncbot could not save the sync configuration before terminating, so it did not terminate.", "")
 		return
 	}
 	if err := s.admin.SetState(ctx, app, cfg.Kind, cfg.Object, ""); err != nil {
 		log.Warn("terminate failed", "err", err)
-		s.show(ctx, log, s.finish(ctx, log, op, store.Failed, userMessage(err, s.cfg.Apps, op.App), cfg.State))
+		s.conclude(ctx, log, op, store.Failed, userMessage(err, s.cfg.Apps, op.App), cfg.State)
 		return
 	}
-	s.show(ctx, log, s.finish(ctx, log, op, store.Succeeded, plainState(cfg.State)+" → terminated", cfg.State))
+	s.conclude(ctx, log, op, store.Succeeded, plainState(cfg.State)+" → terminated", cfg.State)
 }
+
+// heal re-shows a decided request whose card could still be clicked: it may
+// have missed an update. Only a final state, read afresh, is shown: the
+// states in between (approved, running) are shown by whoever runs the
+// request, and a copy of one read a moment ago could land after the final
+// update, here or on another replica, and undo it for good.
+//
+// A click that raced the decision comes within moments of it, while the
+// decider's own updates are on their way: healing then would only repeat
+// them (one click per replica made one extra update each), so only a
+// decision older than healAfter is shown again.
+func (s *Service) heal(ctx context.Context, log *slog.Logger, id int64) {
+	cur, err := s.store.GetOp(ctx, id)
+	if err != nil || !cur.State.Final() || s.clock.Now().Sub(cur.UpdatedAt) < healAfter {
+		return
+	}
+	s.show(ctx, log, cur)
+}
+
+const healAfter = time.Minute
 
 // expire moves a pending request to expired (if no one else did) and
 // updates its card.

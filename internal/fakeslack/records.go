@@ -14,6 +14,7 @@ type User struct{ ID, Name, RealName, TeamID string }
 type Message struct {
 	Channel, TS, User, Text string
 	Blocks                  json.RawMessage
+	ThreadTS                string    // set on a reply in a thread
 	Updates                 int       // how many times it was edited
 	Versions                []Version // every text+blocks it had, oldest first
 	// FromResponseURL marks a message that came from an in_channel

@@ -84,7 +84,7 @@ func (s *Server) postMessage(f url.Values) (map[string]any, string) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := &Message{Channel: channel, TS: s.nextTSLocked(), User: s.opts.BotUserID, Text: text, Blocks: blocks}
+	m := &Message{Channel: channel, TS: s.nextTSLocked(), User: s.opts.BotUserID, Text: text, Blocks: blocks, ThreadTS: f.Get("thread_ts")}
 	s.addMessageLocked(m)
 	return map[string]any{
 		"channel": channel, "ts": m.TS,

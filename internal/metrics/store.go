@@ -12,7 +12,7 @@ import (
 // app are answers, not failures, and are not counted.
 func Store(st store.Store, m *Metrics) store.Store {
 	// Zero series from the start, so a dashboard sees 0, not "no data".
-	for _, method := range []string{"CreateOp", "GetOp", "Transition", "Reclaim", "SetMessage", "ListOps", "Events", "SaveSnapshot", "Snapshot", "Ping"} {
+	for _, method := range []string{"CreateOp", "GetOp", "Transition", "Reclaim", "SetMessage", "ListOps", "Events", "SaveSnapshot", "Snapshot", "ClaimReminder", "MarkShown", "Ping"} {
 		m.storeErrors.WithLabelValues(method)
 	}
 	return &countingStore{st, m}
@@ -83,6 +83,18 @@ func (c *countingStore) Snapshot(ctx context.Context, app string) (store.Snapsho
 	s, err := c.st.Snapshot(ctx, app)
 	c.count("Snapshot", err)
 	return s, err
+}
+
+func (c *countingStore) ClaimReminder(ctx context.Context, key string, at time.Time) (bool, error) {
+	ok, err := c.st.ClaimReminder(ctx, key, at)
+	c.count("ClaimReminder", err)
+	return ok, err
+}
+
+func (c *countingStore) MarkShown(ctx context.Context, id int64, st store.State) (bool, error) {
+	ok, err := c.st.MarkShown(ctx, id, st)
+	c.count("MarkShown", err)
+	return ok, err
 }
 
 func (c *countingStore) Ping(ctx context.Context) error {

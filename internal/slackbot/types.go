@@ -33,4 +33,6 @@ type Action struct {
 type Message struct {
 	Text   string
 	Blocks []slack.Block
+	// ThreadTS, when set, posts the message as a reply in that thread.
+	ThreadTS string
 }

@@ -20,6 +20,9 @@ func (b *Bot) Post(ctx context.Context, channel string, m Message) (ts string, e
 	if len(m.Blocks) > 0 {
 		opts = append(opts, slack.MsgOptionBlocks(m.Blocks...))
 	}
+	if m.ThreadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(m.ThreadTS))
+	}
 	_, ts, err = b.api.PostMessageContext(ctx, channel, opts...)
 	if err != nil {
 		return "", fmt.Errorf("slackbot: chat.postMessage to %s: %w", channel, err)

@@ -66,6 +66,7 @@ type Op struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	ExpiresAt     time.Time // pending requests expire at this time; zero otherwise
+	Shown         State     // the final state its message was last marked as showing (MarkShown)
 }
 
 // Change is one transition of an Op, applied only if the Op is still in the
@@ -107,11 +108,16 @@ type Snapshot struct {
 // Filter selects operations; the zero value selects all. Results are newest
 // first (highest ID first).
 type Filter struct {
+	Key           string // only the op with this dedupe key
 	App           string
 	States        []State
 	ExpiresBefore time.Time // only ops whose ExpiresAt is set and before this
 	LeaseBefore   time.Time // only ops whose LeaseUntil is set and before this
+	UpdatedBefore time.Time // only ops last changed before this
 	Limit         int       // 0 = no limit
+	// Unshown: only final ops with a channel message not marked as showing
+	// their state (MarkShown).
+	Unshown bool
 }
 
 var (
@@ -157,6 +163,14 @@ type Store interface {
 	SaveSnapshot(ctx context.Context, s Snapshot) error
 	// Snapshot returns ErrNotFound when none was saved for app.
 	Snapshot(ctx context.Context, app string) (Snapshot, error)
+	// ClaimReminder claims the reminder named key (e.g. "expiry/42"): it
+	// returns true for exactly one caller across every process sharing the
+	// store, so each reminder is sent once.
+	ClaimReminder(ctx context.Context, key string, at time.Time) (bool, error)
+	// MarkShown records that op id's channel message shows st, if st is the
+	// op's state and was not marked yet; it reports whether it wrote, so of
+	// several callers exactly one gets true.
+	MarkShown(ctx context.Context, id int64, st State) (bool, error)
 	// Ping checks the store answers (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

@@ -54,7 +54,7 @@ const Actor = "syncbot"
 
 const opColumns = `id, key, kind, app, requester, requester_name, channel, response_url,
 	message_ts, reason, state, sync_kind, sync_before, sync_after, decided_by, outcome,
-	holder, lease_until, created_at, updated_at, expires_at`
+	holder, lease_until, created_at, updated_at, expires_at, shown`
 
 func (s *Store) errorf(format string, args ...any) error {
 	return fmt.Errorf(s.d.Name+": "+format, args...)
@@ -297,6 +297,9 @@ func (s *Store) ListOps(ctx context.Context, f store.Filter) ([]store.Op, error)
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
+	if f.Key != "" {
+		where = append(where, "key = "+arg(f.Key))
+	}
 	if f.App != "" {
 		where = append(where, "app = "+arg(f.App))
 	}
@@ -312,6 +315,13 @@ func (s *Store) ListOps(ctx context.Context, f store.Filter) ([]store.Op, error)
 	}
 	if !f.LeaseBefore.IsZero() {
 		where = append(where, "lease_until < "+arg(f.LeaseBefore.UnixMicro()))
+	}
+	if !f.UpdatedBefore.IsZero() {
+		where = append(where, "updated_at < "+arg(f.UpdatedBefore.UnixMicro()))
+	}
+	if f.Unshown {
+		where = append(where, `state IN ('succeeded', 'failed', 'denied', 'cancelled', 'expired')
+			AND message_ts <> '' AND shown <> state`)
 	}
 	q := `SELECT ` + opColumns + ` FROM ops`
 	if len(where) > 0 {
@@ -468,18 +478,18 @@ func insertEvent(ctx context.Context, tx *sql.Tx, e store.Event) error {
 func scanOp(row interface{ Scan(...any) error }) (store.Op, error) {
 	var (
 		op                   store.Op
-		kind, state          string
+		kind, state, shown   string
 		lease, expires       sql.NullInt64
 		createdAt, updatedAt int64
 	)
 	err := row.Scan(&op.ID, &op.Key, &kind, &op.App, &op.Requester, &op.RequesterName,
 		&op.Channel, &op.ResponseURL, &op.MessageTS, &op.Reason, &state, &op.SyncKind,
 		&op.SyncBefore, &op.SyncAfter, &op.DecidedBy, &op.Outcome, &op.Holder,
-		&lease, &createdAt, &updatedAt, &expires)
+		&lease, &createdAt, &updatedAt, &expires, &shown)
 	if err != nil {
 		return store.Op{}, err
 	}
-	op.Kind, op.State = store.Kind(kind), store.State(state)
+	op.Kind, op.State, op.Shown = store.Kind(kind), store.State(state), store.State(shown)
 	op.LeaseUntil, op.ExpiresAt = fromNullMicros(lease), fromNullMicros(expires)
 	op.CreatedAt, op.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
 	return op, nil

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,6 +53,8 @@ func Run(t *testing.T, newStore func(t *testing.T) (open func() (store.Store, er
 		{"SetMessage", testSetMessage},
 		{"ListOpsFilters", testListOpsFilters},
 		{"Snapshots", testSnapshots},
+		{"ReminderClaimedOnce", testReminderClaimedOnce},
+		{"Shown", testShown},
 		{"Ping", testPing},
 		{"Restart", testRestart},
 	}
@@ -777,6 +781,8 @@ func testListOpsFilters(t *testing.T, open Opener) {
 		{"limit", store.Filter{Limit: 2}, []store.Op{prodRun, prodReq}},
 		{"app and limit", store.Filter{App: "prod", Limit: 1}, []store.Op{prodRun}},
 		{"lease before", store.Filter{States: []store.State{store.Executing}, LeaseBefore: at(5 * time.Minute)}, []store.Op{stagingRun}},
+		{"key", store.Filter{Key: "trigger-3"}, []store.Op{prodReq}},
+		{"unknown key", store.Filter{Key: "trigger-9"}, nil},
 	} {
 		got, err := s.ListOps(t.Context(), tt.f)
 		if err != nil {
@@ -908,4 +914,114 @@ func ids(ops []store.Op) []int64 {
 		out = append(out, op.ID)
 	}
 	return out
+}
+
+// testReminderClaimedOnce: racing claimers of one reminder, one winner; a
+// claim survives a restart; other keys are independent.
+func testReminderClaimedOnce(t *testing.T, open Opener) {
+	s := mustOpen(t, open)
+	start := make(chan struct{})
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			ok, err := s.ClaimReminder(t.Context(), "expiry/42", at(0))
+			if err != nil {
+				t.Errorf("ClaimReminder: %v", err)
+			}
+			if ok {
+				wins.Add(1)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if n := wins.Load(); n != 1 {
+		t.Fatalf("%d claims won, want 1", n)
+	}
+	if ok, err := s.ClaimReminder(t.Context(), "expiry/43", at(0)); err != nil || !ok {
+		t.Errorf("another key: %v, %v", ok, err)
+	}
+	if _, err := s.ClaimReminder(t.Context(), "", at(0)); err == nil {
+		t.Error("an empty key was accepted")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, open)
+	if ok, err := s.ClaimReminder(t.Context(), "expiry/42", at(time.Hour)); err != nil || ok {
+		t.Errorf("claim after restart: %v, %v (want already claimed)", ok, err)
+	}
+}
+
+// testShown: a finished op with a channel message is listed as unshown
+// until MarkShown, which one caller of many wins, and only for the op's
+// current state; ops without a message, and running ones, are never listed.
+func testShown(t *testing.T, open Opener) {
+	s := mustOpen(t, open)
+	withMessage := func(op store.Op) store.Op {
+		t.Helper()
+		op = create(t, s, op)
+		if err := s.SetMessage(t.Context(), op.ID, "C1", fmt.Sprintf("1700000000.%06d", op.ID)); err != nil {
+			t.Fatalf("SetMessage: %v", err)
+		}
+		return op
+	}
+	done := withMessage(pause("trigger-1", "prod"))
+	done = transition(t, s, done.ID, store.Executing, store.Change{To: store.Succeeded, Actor: bot, At: at(time.Minute)})
+	silent := create(t, s, pause("trigger-2", "staging")) // a no-op: answered to the asker alone
+	transition(t, s, silent.ID, store.Executing, store.Change{To: store.Succeeded, Actor: bot, At: at(time.Minute)})
+	withMessage(pause("trigger-3", "legacy")) // still running
+	denied := withMessage(terminate("trigger-4", "prod"))
+	denied = transition(t, s, denied.ID, store.Pending, store.Change{To: store.Denied, Actor: "U2", At: at(2 * time.Minute), DecidedBy: "U2"})
+
+	ids := func(f store.Filter) []int64 {
+		t.Helper()
+		var out []int64
+		for _, op := range list(t, s, f) {
+			out = append(out, op.ID)
+		}
+		return out
+	}
+	if got, want := ids(store.Filter{Unshown: true}), []int64{denied.ID, done.ID}; !slices.Equal(got, want) {
+		t.Errorf("unshown = %v, want %v", got, want)
+	}
+	if got, want := ids(store.Filter{Unshown: true, UpdatedBefore: at(2 * time.Minute)}), []int64{done.ID}; !slices.Equal(got, want) {
+		t.Errorf("unshown, updated before +2m = %v, want %v", got, want)
+	}
+	if ok, err := s.MarkShown(t.Context(), done.ID, store.Failed); err != nil || ok {
+		t.Errorf("MarkShown(a state the op is not in) = %v, %v; want false", ok, err)
+	}
+
+	start := make(chan struct{})
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			ok, err := s.MarkShown(t.Context(), done.ID, store.Succeeded)
+			if err != nil {
+				t.Errorf("MarkShown: %v", err)
+			}
+			if ok {
+				wins.Add(1)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if n := wins.Load(); n != 1 {
+		t.Errorf("%d of %d MarkShown won, want 1", n, racers)
+	}
+	if got := get(t, s, done.ID).Shown; got != store.Succeeded {
+		t.Errorf("Shown = %q, want succeeded", got)
+	}
+	if got, want := ids(store.Filter{Unshown: true}), []int64{denied.ID}; !slices.Equal(got, want) {
+		t.Errorf("unshown after MarkShown = %v, want %v", got, want)
+	}
 }
