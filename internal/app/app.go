@@ -37,6 +37,10 @@ type Options struct {
 	Ready func(httpAddr string)
 	// SweepEvery overrides how often expiry and takeover run.
 	SweepEvery time.Duration
+	// SlackPingTimeout overrides how long a Socket Mode connection may go
+	// without a PING from Slack before it is replaced
+	// (slackbot.DefaultPingTimeout).
+	SlackPingTimeout time.Duration
 }
 
 // Run runs the bot until ctx ends, then drains in-flight work and closes the
@@ -71,6 +75,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 	svc := commands.New(commands.Config{
 		Apps: apps, Aliases: aliases, Command: cfg.SlackCommand,
 		Policy:      approval.NewPolicy(cfg.Approvers, cfg.ApprovalTTL),
+		Operators:   cfg.Operators,
+		Breakglass:  cfg.Breakglass,
+		Channels:    cfg.Channels,
+		Team:        cfg.SlackTeamID,
+		AppID:       cfg.SlackAppID,
 		Holder:      holderName(),
 		Exclusive:   exclusive,
 		SweepEvery:  o.SweepEvery,
@@ -83,7 +92,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 		Command: cfg.SlackCommand, Logger: log.With("component", "slackbot"),
 		BusyText: "syncbot is busy with other commands right now. Nothing was done; try again in a moment.",
 		OnAck:    m.Ack, OnReconnect: m.Reconnect,
-	}, handler{svc})
+	}, handler{svc}, slackbot.WithPingTimeout(o.SlackPingTimeout))
 	if err != nil {
 		return fmt.Errorf("slack client: %w", err)
 	}
@@ -105,7 +114,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 		}, func(mux *http.ServeMux) { mux.Handle("GET /metrics", m.Handler()) }),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
-	log.Info("syncbot starting", "apps", aliases, "store", storeKind(exclusive), "http", ln.Addr().String())
+	log.Info("syncbot starting", "apps", aliases, "store", storeKind(exclusive), "http", ln.Addr().String(),
+		"approvers", len(cfg.Approvers), "operators", len(cfg.Operators), "breakglass", len(cfg.Breakglass),
+		"channels", cfg.Channels, "slack_team_id", cfg.SlackTeamID, "slack_app_id", cfg.SlackAppID)
 	if o.Ready != nil {
 		o.Ready(ln.Addr().String())
 	}
@@ -201,7 +212,7 @@ type handler struct{ svc *commands.Service }
 func (h handler) HandleCommand(ctx context.Context, c slackbot.Command) {
 	h.svc.HandleCommand(ctx, commands.Invocation{
 		EnvelopeID: c.EnvelopeID, ChannelID: c.ChannelID, UserID: c.UserID, UserName: c.UserName,
-		Text: c.Text, ResponseURL: c.ResponseURL, TriggerID: c.TriggerID,
+		Text: c.Text, ResponseURL: c.ResponseURL, TriggerID: c.TriggerID, TeamID: c.TeamID, APIAppID: c.APIAppID,
 	})
 }
 
@@ -209,6 +220,7 @@ func (h handler) HandleAction(ctx context.Context, a slackbot.Action) {
 	h.svc.HandleAction(ctx, commands.Click{
 		EnvelopeID: a.EnvelopeID, ChannelID: a.ChannelID, UserID: a.UserID, UserName: a.UserName,
 		MessageTS: a.MessageTS, ActionID: a.ActionID, Value: a.Value, ResponseURL: a.ResponseURL,
+		TeamID: a.TeamID, APIAppID: a.APIAppID, UserTeamID: a.UserTeamID,
 	})
 }
 
@@ -229,4 +241,8 @@ func (s *slackAdapter) Ephemeral(ctx context.Context, ch, user string, m command
 
 func (s *slackAdapter) Respond(ctx context.Context, url string, m commands.Message, inChannel bool) error {
 	return s.bot.Respond(ctx, url, slackbot.Message(m), inChannel)
+}
+
+func (s *slackAdapter) UsergroupMembers(ctx context.Context, group string) ([]string, error) {
+	return s.bot.UsergroupMembers(ctx, group)
 }

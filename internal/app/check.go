@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/syncbot/syncbot/internal/adminapi"
+	"github.com/syncbot/syncbot/internal/approval"
 	"github.com/syncbot/syncbot/internal/config"
 	"github.com/syncbot/syncbot/internal/slackbot"
 )
@@ -47,7 +48,15 @@ func Check(ctx context.Context, cfg config.Config, log *slog.Logger, w io.Writer
 	} else {
 		user, team, err := bot.AuthTest(ctx)
 		line("Slack bot token (auth.test)", err, fmt.Sprintf("bot user %s in workspace %s", user, team))
+		if err == nil && cfg.SlackTeamID != "" {
+			var werr error
+			if team != cfg.SlackTeamID {
+				werr = fmt.Errorf("the bot is installed in workspace %s: every envelope would be ignored", team)
+			}
+			line("SYNC_SLACK_TEAM_ID "+cfg.SlackTeamID, werr, "the bot's workspace")
+		}
 		line("Slack app token (apps.connections.open)", bot.OpenConnection(ctx), "Socket Mode is enabled")
+		checkGroups(ctx, bot, cfg, line)
 	}
 
 	admin, err := adminapi.New(adminapi.Options{
@@ -73,6 +82,26 @@ func Check(ctx context.Context, cfg config.Config, log *slog.Logger, w io.Writer
 		return ErrCheckFailed
 	}
 	return nil
+}
+
+// checkGroups looks up every user group the SYNC_* lists name: a lookup
+// that fails now (say, without the usergroups:read scope) would refuse
+// those people later.
+func checkGroups(ctx context.Context, bot *slackbot.Bot, cfg config.Config, line func(string, error, string)) {
+	seen := map[string]bool{}
+	for _, l := range []struct {
+		name string
+		ids  []string
+	}{{"SYNC_APPROVERS", cfg.Approvers}, {"SYNC_OPERATORS", cfg.Operators}, {"SYNC_BREAKGLASS", cfg.Breakglass}} {
+		for _, id := range l.ids {
+			if !approval.IsGroup(id) || seen[id] {
+				continue
+			}
+			seen[id] = true
+			users, err := bot.UsergroupMembers(ctx, id)
+			line(fmt.Sprintf("user group %s (%s, usergroups.users.list)", id, l.name), err, fmt.Sprintf("%d members", len(users)))
+		}
+	}
 }
 
 func plain(state string) string {

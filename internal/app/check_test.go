@@ -52,3 +52,36 @@ func TestCheckFailsOnEveryBadPart(t *testing.T) {
 		t.Errorf("bad key: %v\n%s", err, out.String())
 	}
 }
+
+func TestCheckLooksUpUserGroupsAndTheWorkspace(t *testing.T) {
+	e := newEnvWithoutBot(t, func(c *config.Config) {
+		c.Approvers = []string{carol, "SAPPROVE"}
+		c.Operators = []string{"SAPPROVE", "SGONE"}
+		c.SlackTeamID = "T1"
+	})
+	e.slack.SetUsergroup("SAPPROVE", []string{carol, bob})
+	var out strings.Builder
+	err := app.Check(context.Background(), e.cfg, discardLogger(), &out)
+	if !errors.Is(err, app.ErrCheckFailed) {
+		t.Fatalf("Check = %v, want ErrCheckFailed", err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"SYNC_SLACK_TEAM_ID T1", "ok: the bot's workspace",
+		"ok: 2 members", "FAIL: slackbot: usergroups.users.list SGONE: no_such_subteam",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Count(got, "SAPPROVE") != 1 || strings.Count(got, "FAIL") != 1 {
+		t.Errorf("output:\n%s", got)
+	}
+
+	e2 := newEnvWithoutBot(t, func(c *config.Config) { c.SlackTeamID = "TOTHER" })
+	out.Reset()
+	if err := app.Check(context.Background(), e2.cfg, discardLogger(), &out); !errors.Is(err, app.ErrCheckFailed) ||
+		!strings.Contains(out.String(), "FAIL: the bot is installed in workspace T1: every envelope would be ignored") {
+		t.Errorf("wrong workspace: %v\n%s", err, out.String())
+	}
+}

@@ -35,7 +35,7 @@ func TestStatusIsEphemeral(t *testing.T) {
 func TestHelpAndUsageErrorsChangeNothing(t *testing.T) {
 	e := newEnv(t)
 	e.command(alice, "")
-	if got := e.whisper(alice, 1); !strings.Contains(got, "terminate <app> <reason…>") {
+	if got := e.whisper(alice, 1); !strings.Contains(got, "terminate &lt;app&gt; &lt;reason…&gt;") || strings.Contains(got, "<app>") {
 		t.Errorf("help:\n%s", got)
 	}
 	e.command(alice, "pause prd")

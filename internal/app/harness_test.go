@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -47,6 +49,12 @@ type env struct {
 	logs  *syncBuffer
 	stop  func() error
 	http  chan string // the ops endpoints' address, once per start
+	// opts are the app.Options of every start (Clock, SweepEvery and Ready
+	// are the harness's own).
+	opts app.Options
+	// seen collects what the secrets check reads besides logs and
+	// messages: /metrics as scraped once per run, and error texts.
+	seen *syncBuffer
 }
 
 type envOpt func(*config.Config)
@@ -89,7 +97,7 @@ func newEnvWithoutBot(t *testing.T, opts ...envOpt) *env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return &env{t: t, slack: fs, admin: fa, clock: clk, cfg: cfg, logs: &syncBuffer{}}
+	return &env{t: t, slack: fs, admin: fa, clock: clk, cfg: cfg, logs: &syncBuffer{}, seen: &syncBuffer{}}
 }
 
 // start runs the bot and waits for its socket.
@@ -100,19 +108,31 @@ func (e *env) start() {
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	conns := e.slack.Tickets()
 	e.http = make(chan string, 1)
-	ready := func(addr string) { e.http <- addr }
+	addr := make(chan string, 1)
+	ready := func(a string) { e.http <- a; addr <- a }
+	opts := e.opts
+	opts.Clock, opts.SweepEvery, opts.Ready = e.clock, 10*time.Second, ready
 	go func() {
-		done <- app.Run(ctx, e.cfg, log, app.Options{Clock: e.clock, SweepEvery: 10 * time.Second, Ready: ready})
+		done <- app.Run(ctx, e.cfg, log, opts)
 	}()
 	var once sync.Once
 	var err error
 	e.stop = func() error {
 		once.Do(func() {
+			// What /metrics shows is checked for secrets too, once per run.
+			select {
+			case a := <-addr:
+				e.seen.WriteString(e.scrape("http://" + a + "/metrics"))
+			default:
+			}
 			cancel()
 			select {
 			case err = <-done:
 			case <-time.After(30 * time.Second):
 				err = fmt.Errorf("bot did not stop within 30s")
+			}
+			if err != nil {
+				e.seen.WriteString(err.Error())
 			}
 		})
 		return err
@@ -252,11 +272,40 @@ func (e *env) click(user, ts, action, value string) string {
 	return id
 }
 
-// assertNoSecrets checks no token or key reached a log line or a message.
+// scrape reads url (/metrics) once; a failure is part of the text.
+func (e *env) scrape(url string) string {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
+
+// waitAck waits for the ack of envelope id.
+func (e *env) waitAck(id string) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := e.slack.WaitAck(ctx, id); err != nil {
+		e.t.Fatalf("ack of %s: %v", id, err)
+	}
+}
+
+// assertNoSecrets checks no token or key reached a log line, a message, a
+// response_url post, /metrics or an error the bot returned.
 func (e *env) assertNoSecrets() {
 	e.t.Helper()
 	var all bytes.Buffer
 	all.WriteString(e.logs.String())
+	all.WriteString(e.seen.String())
+	for _, r := range e.slack.ResponsePosts() {
+		fmt.Fprintln(&all, r.URL, r.Text, readable(r.Blocks))
+	}
 	for _, m := range e.slack.Messages(channel) {
 		for _, v := range m.Versions {
 			fmt.Fprintln(&all, v.Text, readable(v.Blocks))
@@ -286,14 +335,46 @@ func syncObject(t *testing.T, body json.RawMessage, key string) map[string]any {
 }
 
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{} // closed and replaced on every write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 	return s.b.Write(p)
+}
+
+// waitFor returns once cond holds of the text written so far; it is
+// re-checked on every write, never on a timer.
+func (s *syncBuffer) waitFor(t *testing.T, what string, cond func(string) bool) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		s.mu.Lock()
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		ch, text := s.changed, s.b.String()
+		s.mu.Unlock()
+		if cond(text) {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("waiting for %s: timed out", what)
+		}
+	}
+}
+
+func (s *syncBuffer) WriteString(str string) {
+	_, _ = s.Write([]byte(str))
 }
 
 func (s *syncBuffer) String() string {
@@ -331,6 +412,64 @@ func (e *env) advance(d time.Duration) {
 	case <-time.After(20 * time.Second):
 		e.t.Fatal("the sweeper did not come round after the clock moved")
 	}
+}
+
+// advanceParked waits until n goroutines wait on the bot's clock (the
+// sweeper is one; an Admin API retry waiting out its backoff is another),
+// then moves the clock by d and waits for the sweeper to come round.
+func (e *env) advanceParked(n int, d time.Duration) {
+	e.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for e.clock.Waiters() < n {
+		select {
+		case <-e.clock.Added():
+		case <-deadline:
+			e.t.Fatalf("only %d of %d waiters on the clock", e.clock.Waiters(), n)
+		}
+	}
+	e.advance(d)
+}
+
+// waitLog waits until the bot has logged a line containing every one of
+// want, and returns the first such line.
+func (e *env) waitLog(want ...string) string {
+	e.t.Helper()
+	var line string
+	e.logs.waitFor(e.t, fmt.Sprintf("a log line with %q", want), func(text string) bool {
+	lines:
+		for _, l := range strings.Split(text, "\n") {
+			for _, w := range want {
+				if !strings.Contains(l, w) {
+					continue lines
+				}
+			}
+			line = l
+			return true
+		}
+		return false
+	})
+	return line
+}
+
+// countLogs counts the log lines containing want.
+func (e *env) countLogs(want string) int {
+	return strings.Count(e.logs.String(), want)
+}
+
+// commandIn is command in another channel, with the envelope's workspace
+// and app as given ("" for the fake's own).
+func (e *env) commandIn(ch, team, appID, user, text string) string {
+	e.t.Helper()
+	id, err := e.slack.SlashCommand(fakeslack.SlashCommand{UserID: user, ChannelID: ch, Text: text, TeamID: team, APIAppID: appID})
+	if err != nil {
+		e.t.Fatalf("send /sync %s: %v", text, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := e.slack.WaitAck(ctx, id); err != nil {
+		e.t.Fatalf("ack of /sync %s: %v", text, err)
+	}
+	return id
 }
 
 // threadReplies are the messages posted in the thread of ts.

@@ -48,6 +48,9 @@ func allOps(t *testing.T, st store.Store) []store.Op {
 // rendered is what the channel message of op must read once op is final:
 // the journal's state, rendered the way the bot renders it.
 func rendered(op store.Op) string {
+	if op.BreakGlass {
+		return commands.BreakGlassMessage(op, nil).Text
+	}
 	if op.Kind == store.Terminate {
 		return commands.CardMessage(op, op.UpdatedAt).Text
 	}
@@ -99,10 +102,11 @@ func checkJournal(t *testing.T, st store.Store, fs *fakeslack.Server, needMessag
 }
 
 // checkEvents asserts op's audit log is one chain: it starts with
-// "requested", each event leaves the state the previous one entered, moves
-// along the state machine (or is a same-state "reclaimed"), time never runs
-// backwards, exactly one event enters a final state, it is the last, and it
-// is the op's state.
+// "requested" ("break-glass" for a break-glass op), each event leaves the
+// state the previous one entered, moves along the state machine (or is a
+// same-state "reclaimed"), time never runs backwards, exactly one event
+// enters a final state, it is the last but for a break-glass review's
+// "acknowledged", and it is the op's state.
 func checkEvents(t *testing.T, st store.Store, op store.Op) {
 	t.Helper()
 	name := commands.RequestName(op.ID)
@@ -110,9 +114,20 @@ func checkEvents(t *testing.T, st store.Store, op store.Op) {
 	if err != nil {
 		t.Fatalf("events of %s: %v", name, err)
 	}
-	if len(evs) == 0 || evs[0].Action != "requested" || evs[0].From != "" {
-		t.Errorf("%s's audit log does not start with its request: %+v", name, evs)
+	first := "requested"
+	if op.BreakGlass {
+		first = "break-glass"
+	}
+	if len(evs) == 0 || evs[0].Action != first || evs[0].From != "" {
+		t.Errorf("%s's audit log does not start with its request (%s): %+v", name, first, evs)
 		return
+	}
+	if n := len(evs); op.ReviewedBy != "" {
+		if a := evs[n-1]; a.Action != "acknowledged" || a.Actor != op.ReviewedBy || a.From != op.State || a.To != op.State {
+			t.Errorf("%s was reviewed by %s, but its audit log ends with %+v", name, op.ReviewedBy, a)
+			return
+		}
+		evs = evs[:n-1]
 	}
 	finals := 0
 	for i := 1; i < len(evs); i++ {

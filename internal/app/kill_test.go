@@ -72,7 +72,7 @@ func newFakes(t *testing.T, clk clock.Clock, apps ...fakeadmin.App) *env {
 		fa.AddApp(a)
 	}
 	fc, _ := clk.(*clock.Fake)
-	return &env{t: t, slack: fs, admin: fa, clock: fc, logs: &syncBuffer{}}
+	return &env{t: t, slack: fs, admin: fa, clock: fc, logs: &syncBuffer{}, seen: &syncBuffer{}}
 }
 
 func newKillRig(t *testing.T, pg bool) *killRig {

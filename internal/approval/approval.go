@@ -60,25 +60,42 @@ const (
 	SelfApproval        // the requester tried to approve their own request
 	NotApprover         // SYNC_APPROVERS is set and the clicker is not in it
 	NotRequester        // only the requester may cancel
+	Outsider            // the clicker is signed in to another workspace (Slack Connect)
+	SelfReview          // the break-glass user tried to acknowledge their own review
 )
 
 // Policy is who may decide and for how long a request waits.
 type Policy struct {
-	approvers []string // empty: anyone but the requester
+	approvers List // empty: anyone but the requester
 	TTL       time.Duration
 }
 
-// NewPolicy returns the policy for the SYNC_APPROVERS list and TTL.
+// NewPolicy returns the policy for the SYNC_APPROVERS list (user IDs and
+// user group IDs) and TTL.
 func NewPolicy(approvers []string, ttl time.Duration) Policy {
-	return Policy{approvers: slices.Clone(approvers), TTL: ttl}
+	return Policy{approvers: slices.Clone(List(approvers)), TTL: ttl}
 }
 
 // Approvers is the allowlist; empty means anyone but the requester.
-func (p Policy) Approvers() []string { return slices.Clone(p.approvers) }
+func (p Policy) Approvers() List { return slices.Clone(p.approvers) }
 
-// MayApprove reports whether user is on the allowlist (or there is none).
-func (p Policy) MayApprove(user string) bool {
-	return len(p.approvers) == 0 || slices.Contains(p.approvers, user)
+// MayApprove reports whether user is on the allowlist, by ID or as a member
+// of a listed user group (members: see List.Includes), or there is none.
+func (p Policy) MayApprove(user string, members map[string][]string) bool {
+	return p.approvers.Empty() || p.approvers.Includes(user, members)
+}
+
+// Person is who acts on a request, as far as the policy needs to know.
+// Finding out is I/O (user groups, the clicker's workspace), so the caller
+// does it.
+type Person struct {
+	ID string
+	// Approver: MayApprove holds for ID.
+	Approver bool
+	// Outsider: signed in to another workspace than the one syncbot
+	// serves, as people from another organisation in a Slack Connect
+	// channel are. They decide nothing here.
+	Outsider bool
 }
 
 // Request is what the policy needs to know of a request.
@@ -104,15 +121,18 @@ func IsExpired(r Request, now time.Time) bool {
 	return r.State == Pending && !r.ExpiresAt.IsZero() && !now.Before(r.ExpiresAt)
 }
 
-// Decide applies the two-person rule to user's action on r at now.
-func (p Policy) Decide(r Request, user string, a Action, now time.Time) Verdict {
+// Decide applies the two-person rule to who's action on r at now.
+func (p Policy) Decide(r Request, who Person, a Action, now time.Time) Verdict {
 	if r.State != Pending {
 		return Verdict{Reason: Decided}
 	}
 	if IsExpired(r, now) {
 		return Verdict{To: Expired, Reason: TimedOut}
 	}
-	requester := user == r.Requester
+	if who.Outsider {
+		return Verdict{Reason: Outsider}
+	}
+	requester := who.ID == r.Requester
 	switch a {
 	case Cancel:
 		if !requester {
@@ -123,7 +143,7 @@ func (p Policy) Decide(r Request, user string, a Action, now time.Time) Verdict 
 		if requester {
 			return Verdict{To: Cancelled} // withdrawing one's own request
 		}
-		if !p.MayApprove(user) {
+		if !who.Approver {
 			return Verdict{Reason: NotApprover}
 		}
 		return Verdict{To: Denied}
@@ -131,10 +151,26 @@ func (p Policy) Decide(r Request, user string, a Action, now time.Time) Verdict 
 		if requester {
 			return Verdict{Reason: SelfApproval}
 		}
-		if !p.MayApprove(user) {
+		if !who.Approver {
 			return Verdict{Reason: NotApprover}
 		}
 		return Verdict{To: Approved}
 	}
 	return Verdict{Reason: Decided}
+}
+
+// Acknowledge applies the two-person rule after the fact: a break-glass
+// operation, which ran without approval, is reviewed by an approver other
+// than the person who broke the glass. It returns OK, Outsider, SelfReview
+// or NotApprover.
+func (p Policy) Acknowledge(breaker string, who Person) Reason {
+	switch {
+	case who.Outsider:
+		return Outsider
+	case who.ID == breaker:
+		return SelfReview
+	case !who.Approver:
+		return NotApprover
+	}
+	return OK
 }

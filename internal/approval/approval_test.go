@@ -12,6 +12,8 @@ func TestDecide(t *testing.T) {
 	pending := approval.Request{Requester: "UALICE", State: approval.Pending, ExpiresAt: now.Add(time.Minute)}
 	open := approval.NewPolicy(nil, 15*time.Minute)
 	listed := approval.NewPolicy([]string{"UCAROL"}, 15*time.Minute)
+	grouped := approval.NewPolicy([]string{"UCAROL", "SONCALL"}, 15*time.Minute)
+	members := map[string][]string{"SONCALL": {"UDAVE"}}
 	tests := []struct {
 		name   string
 		policy approval.Policy
@@ -36,13 +38,95 @@ func TestDecide(t *testing.T) {
 		{"decided request changes nothing", open, approval.Request{Requester: "UALICE", State: approval.Approved}, "UBOB", approval.Approve, now, approval.Verdict{Reason: approval.Decided}},
 		{"denied request changes nothing", open, approval.Request{Requester: "UALICE", State: approval.Denied}, "UALICE", approval.Cancel, now, approval.Verdict{Reason: approval.Decided}},
 		{"unknown action refused", open, pending, "UBOB", approval.Action("launch"), now, approval.Verdict{Reason: approval.Decided}},
+		{"group member approves", grouped, pending, "UDAVE", approval.Approve, now, approval.Verdict{To: approval.Approved}},
+		{"non-member of the group cannot approve", grouped, pending, "UBOB", approval.Approve, now, approval.Verdict{Reason: approval.NotApprover}},
+		{"group member who asked cannot self-approve", grouped, approval.Request{Requester: "UDAVE", State: approval.Pending, ExpiresAt: now.Add(time.Minute)}, "UDAVE", approval.Approve, now, approval.Verdict{Reason: approval.SelfApproval}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.policy.Decide(tt.req, tt.user, tt.action, tt.at); got != tt.want {
+			who := approval.Person{ID: tt.user, Approver: tt.policy.MayApprove(tt.user, members)}
+			if got := tt.policy.Decide(tt.req, who, tt.action, tt.at); got != tt.want {
 				t.Errorf("Decide = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestOutsidersDecideNothing: a clicker from another workspace (Slack
+// Connect) is refused whatever the action, even when listed; a decided or
+// expired request still says so first.
+func TestOutsidersDecideNothing(t *testing.T) {
+	now := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
+	pending := approval.Request{Requester: "UALICE", State: approval.Pending, ExpiresAt: now.Add(time.Minute)}
+	p := approval.NewPolicy([]string{"UEVE"}, time.Minute)
+	eve := approval.Person{ID: "UEVE", Approver: true, Outsider: true}
+	for _, a := range []approval.Action{approval.Approve, approval.Deny, approval.Cancel} {
+		if got := p.Decide(pending, eve, a, now); got != (approval.Verdict{Reason: approval.Outsider}) {
+			t.Errorf("%s by an outsider = %+v, want refused as Outsider", a, got)
+		}
+	}
+	if got := p.Decide(approval.Request{State: approval.Denied}, eve, approval.Approve, now); got.Reason != approval.Decided {
+		t.Errorf("outsider on a decided request = %+v, want Decided", got)
+	}
+	if got := p.Decide(pending, eve, approval.Approve, now.Add(time.Hour)); got.Reason != approval.TimedOut {
+		t.Errorf("outsider on an expired request = %+v, want TimedOut", got)
+	}
+}
+
+func TestAcknowledge(t *testing.T) {
+	p := approval.NewPolicy([]string{"UCAROL", "SONCALL"}, time.Minute)
+	tests := []struct {
+		name string
+		who  approval.Person
+		want approval.Reason
+	}{
+		{"approver", approval.Person{ID: "UCAROL", Approver: true}, approval.OK},
+		{"the breaker", approval.Person{ID: "UALICE", Approver: true}, approval.SelfReview},
+		{"not an approver", approval.Person{ID: "UBOB"}, approval.NotApprover},
+		{"outsider", approval.Person{ID: "UCAROL", Approver: true, Outsider: true}, approval.Outsider},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := p.Acknowledge("UALICE", tt.who); got != tt.want {
+				t.Errorf("Acknowledge = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestList(t *testing.T) {
+	l := approval.List{"UCAROL", "SONCALL", "WENT"}
+	members := map[string][]string{"SONCALL": {"UDAVE", "UERIN"}}
+	for _, tt := range []struct {
+		user         string
+		names, their bool
+	}{
+		{"UCAROL", true, true},
+		{"WENT", true, true},
+		{"UDAVE", false, true},
+		{"UBOB", false, false},
+		{"SONCALL", false, false}, // a group is not a person
+		{"", false, false},
+	} {
+		if got := l.Names(tt.user); got != tt.names {
+			t.Errorf("Names(%q) = %v, want %v", tt.user, got, tt.names)
+		}
+		if got := l.Includes(tt.user, members); got != tt.their {
+			t.Errorf("Includes(%q) = %v, want %v", tt.user, got, tt.their)
+		}
+	}
+	if l.Includes("UDAVE", nil) {
+		t.Error("a group member counted without the group's members")
+	}
+	if got := l.Groups(); len(got) != 1 || got[0] != "SONCALL" {
+		t.Errorf("Groups = %v", got)
+	}
+	if !(approval.List{}).Empty() || l.Empty() {
+		t.Error("Empty is wrong")
+	}
+	open := approval.NewPolicy(nil, time.Minute)
+	if !open.MayApprove("UANYONE", nil) {
+		t.Error("an empty SYNC_APPROVERS does not let anyone approve")
 	}
 }
 

@@ -56,7 +56,7 @@ func (s *Service) change(ctx context.Context, log *slog.Logger, inv Invocation, 
 		}
 	}
 	if err != nil {
-		op = s.finish(ctx, log, op, store.Failed, userMessage(err, s.cfg.Apps, cmd.App), "")
+		op = s.finish(ctx, log, op, store.Failed, userMessage(err, s.cfg.Apps, cmd.App), "", true)
 		s.whisper(ctx, log, inv, text(fmt.Sprintf("Could not %s *%s*: %s Nothing was changed.", kind, cmd.App, op.Outcome)))
 		return
 	}
@@ -79,7 +79,7 @@ func (s *Service) change(ctx context.Context, log *slog.Logger, inv Invocation, 
 		if refusal != "" {
 			to, outcome = store.Failed, refusal
 		}
-		s.finish(ctx, log, op, to, outcome, before)
+		s.finish(ctx, log, op, to, outcome, before, true)
 		setOutcome(ctx, map[bool]string{true: "noop", false: "refused"}[refusal == ""])
 		s.whisper(ctx, log, inv, text(noop+refusal))
 		return

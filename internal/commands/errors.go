@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/syncbot/syncbot/internal/adminapi"
 	"github.com/syncbot/syncbot/internal/store"
@@ -19,6 +21,8 @@ func userMessage(err error, apps map[string]adminapi.App, alias string) string {
 	switch {
 	case errors.Is(err, errDraftOpen):
 		return "The Atlas API key's user has an open draft in App Services, so a change now would land in that draft and not deploy. Deploy or discard the draft in the Atlas UI, then try again."
+	case errors.Is(err, adminapi.ErrOutcomeUnknown):
+		return "Atlas did not confirm the change, and syncbot could not tell whether it was applied. Check `/sync status` before trying again."
 	case errors.Is(err, adminapi.ErrNotFound):
 		return fmt.Sprintf("Atlas says the app or its linked cluster was not found (404): *%s* may have been deleted, or Device Sync is no longer available for it.", alias)
 	case errors.Is(err, adminapi.ErrSyncNotConfigured):
@@ -36,11 +40,21 @@ func userMessage(err error, apps map[string]adminapi.App, alias string) string {
 		if msg == "" {
 			msg = "no message"
 		}
-		return fmt.Sprintf("The Atlas Admin API answered %d: %s", apiErr.Status, escape(clip(msg, 300)))
+		return sentence(fmt.Sprintf("The Atlas Admin API answered %d: %s", apiErr.Status, escape(clip(strings.TrimSpace(msg), 300))))
 	case errors.As(err, &netErr):
 		return "syncbot could not reach the Atlas Admin API (network error). Try again in a moment."
 	}
 	return "Something went wrong talking to Atlas; the details are in syncbot's log."
+}
+
+// sentence ends s with a full stop unless it already ends a sentence, so
+// the next one ("Nothing was changed.") does not run into it.
+func sentence(s string) string {
+	s = strings.TrimRightFunc(s, unicode.IsSpace)
+	if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") {
+		return s
+	}
+	return s + "."
 }
 
 func busyMessage(op store.Op, now time.Time) Message {

@@ -59,9 +59,12 @@ func FuzzRenderHostileReason(f *testing.F) {
 		}
 		op := baseOp(store.Terminate, store.Pending)
 		op.Reason = cmd.Reason
+		bg := op
+		bg.BreakGlass, bg.State = true, store.Succeeded
 		for _, m := range []commands.Message{
 			commands.CardMessage(op, t0), commands.ChangeMessage(op), commands.HistoryMessage("prod", []store.Op{op}),
-			commands.PausedReminder(op, t0),
+			commands.PausedReminder(op, t0), commands.BreakGlassMessage(bg, nil), commands.ReviewReminder(bg, nil, t0),
+			commands.PendingMessage([]store.Op{op}, []store.Op{bg}, t0),
 		} {
 			b, err := json.Marshal(m.Blocks)
 			if err != nil {
@@ -80,10 +83,12 @@ func FuzzRenderHostileReason(f *testing.F) {
 				if utf8.RuneCountInString(s) > 3000 {
 					t.Fatalf("section of %d characters", utf8.RuneCountInString(s))
 				}
-				if i := strings.Index(s, "*Reason:* "); i >= 0 {
-					shown := s[i+len("*Reason:* "):]
-					if strings.ContainsAny(shown, "<>") {
-						t.Fatalf("live mrkdwn from the reason: %q", shown)
+				for _, label := range []string{"*Reason:* ", "*Why (break-glass reason):* "} {
+					if i := strings.Index(s, label); i >= 0 {
+						shown := s[i+len(label):]
+						if strings.ContainsAny(shown, "<>") {
+							t.Fatalf("live mrkdwn from the reason: %q", shown)
+						}
 					}
 				}
 			}

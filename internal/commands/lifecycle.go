@@ -48,10 +48,7 @@ func (s *Service) Sweep(ctx context.Context) {
 func (s *Service) Reconcile(ctx context.Context, atStart bool) {
 	now := s.clock.Now()
 	all := atStart && s.cfg.Exclusive
-	f := store.Filter{States: []store.State{store.Approved, store.Executing}}
-	if all {
-		f.States = append(f.States, store.Pending)
-	}
+	f := store.Filter{States: []store.State{store.Pending, store.Approved, store.Executing}}
 	ops, err := s.store.ListOps(ctx, f)
 	if err != nil {
 		s.log.Error("listing unfinished operations failed", "err", err)
@@ -61,15 +58,21 @@ func (s *Service) Reconcile(ctx context.Context, atStart bool) {
 		log := s.log.With("op", op.ID, "app", op.App)
 		switch op.State {
 		case store.Pending:
-			// A request journaled by a process that died before its card
-			// was posted (all is set: we hold the store alone): post it
-			// now, so it can still be approved. A card posted but not yet
-			// recorded when the process died cannot be found again; that
-			// copy keeps its buttons, and they still work.
-			if op.MessageTS == "" {
-				log.Info("posting the card of a request left without one")
-				s.show(ctx, log, op)
+			// A request without a card: its process died before posting
+			// it, or every post failed. Post it now, so it can still be
+			// approved: at once when we hold the store alone, else once
+			// its poster has had a lease to do it, by one replica per
+			// lease period. A card posted but not yet recorded when the
+			// process died cannot be found again; that copy keeps its
+			// buttons, and they still work.
+			if op.MessageTS != "" {
+				continue
 			}
+			if !all && (now.Sub(op.CreatedAt) < s.cfg.Lease || !s.claim(ctx, retryKey("card", op, now, s.cfg.Lease), now)) {
+				continue
+			}
+			log.Info("posting the card of a request left without one")
+			s.show(ctx, log, op)
 		case store.Approved:
 			// Approved but never started: the PATCH was not sent.
 			if !all && now.Sub(op.UpdatedAt) < s.cfg.Lease {
@@ -102,16 +105,19 @@ func (s *Service) Reconcile(ctx context.Context, atStart bool) {
 	s.reshow(ctx, all)
 }
 
-// reshow brings the messages of finished ops up to date where the process
-// that finished them died before showing how they ended (their message
-// still reads "running…" or offers buttons). Another replica waits one
-// lease first, so as not to race a live process that is about to show it;
-// at start with an exclusive store nobody else is. The mark is claimed
-// first, so of several replicas one shows it, once.
+// reshow brings the messages of finished ops up to date where they do not
+// show how the op ended: the process that finished it died first, or Slack
+// refused the update or the post (then the op has no message at all, and
+// one is posted). Another replica waits one lease first, so as not to race
+// a live process that is about to show it; at start with an exclusive
+// store nobody else is. Each lease period one replica claims a try; show
+// marks the op once the channel shows it, so a try that fails is tried
+// again the next period, for up to giveUpShowing.
 func (s *Service) reshow(ctx context.Context, all bool) {
+	now := s.clock.Now()
 	f := store.Filter{Unshown: true}
 	if !all {
-		f.UpdatedBefore = s.clock.Now().Add(-s.cfg.Lease)
+		f.UpdatedBefore = now.Add(-s.cfg.Lease)
 	}
 	ops, err := s.store.ListOps(ctx, f)
 	if err != nil {
@@ -120,12 +126,33 @@ func (s *Service) reshow(ctx context.Context, all bool) {
 	}
 	for _, op := range ops {
 		log := s.log.With("op", op.ID, "app", op.App)
-		if claimed, err := s.store.MarkShown(ctx, op.ID, op.State); err != nil || !claimed {
+		if now.Sub(op.UpdatedAt) > giveUpShowing {
+			log.Error("giving up showing how an operation ended: Slack refused it for a day", "state", op.State, "message_ts", op.MessageTS)
+			if _, err := s.store.MarkShown(ctx, op.ID, op.State); err != nil {
+				log.Warn("marking the operation as shown failed", "err", err)
+			}
 			continue
 		}
-		log.Info("showing how an operation ended, which its process did not")
+		if !all && !s.claim(ctx, retryKey("show/"+string(op.State), op, now, s.cfg.Lease), now) {
+			continue
+		}
+		log.Info("showing how an operation ended, which the channel does not show yet")
 		s.show(ctx, log, op)
 	}
+}
+
+// giveUpShowing bounds how long a message Slack keeps refusing is tried
+// again (a channel archived or left meanwhile would be tried for ever).
+const giveUpShowing = 24 * time.Hour
+
+// retryKey names one lease period's try at showing op, for ClaimReminder:
+// of several replicas one tries per period.
+func retryKey(what string, op store.Op, now time.Time, lease time.Duration) string {
+	since := op.UpdatedAt
+	if op.State == store.Pending {
+		since = op.CreatedAt
+	}
+	return fmt.Sprintf("%s/%d/%d", what, op.ID, int64(now.Sub(since)/lease))
 }
 
 // settle reads the real state of an abandoned op and records what it shows.

@@ -23,6 +23,7 @@ const (
 	History   Verb = "history"
 	Pending   Verb = "pending"
 	Cancel    Verb = "cancel"
+	Ack       Verb = "ack"
 )
 
 // MaxReason caps a reason so that a pasted log cannot flood the channel.
@@ -33,7 +34,9 @@ type Command struct {
 	Verb      Verb
 	App       string // alias, lower case; empty for help, pending, history of all
 	Reason    string // free text as typed (unescaped, control characters removed)
-	RequestID int64  // cancel's T-<n>
+	RequestID int64  // cancel's and ack's T-<n>
+	// BreakGlass: terminate --break-glass, run without approval.
+	BreakGlass bool
 }
 
 // UsageError is a /sync text that cannot be run; Msg is written for the
@@ -53,6 +56,7 @@ var verbs = map[string]Verb{
 	"history":   History, "log": History,
 	"pending": Pending,
 	"cancel":  Cancel, "withdraw": Cancel,
+	"ack": Ack, "acknowledge": Ack,
 }
 
 // Parse reads /sync text as Slack delivers it (HTML-escaped). apps are the
@@ -69,7 +73,7 @@ func Parse(text string, apps []string) (Command, error) {
 		if slices.Contains(apps, strings.ToLower(word)) {
 			return Command{}, usage("Say what to do with `%s` first, e.g. `/sync status %s`.", strings.ToLower(word), strings.ToLower(word))
 		}
-		return Command{}, usage("I don't know the command `%s`. Try `/sync help`.", clip(word, 40))
+		return Command{}, usage("I don't know the command `%s`. Try `/sync help`.", echo(word, 40))
 	}
 	cmd := Command{Verb: verb}
 	switch verb {
@@ -82,17 +86,33 @@ func Parse(text string, apps []string) (Command, error) {
 		fallthrough
 	case Status, Pause, Resume, Terminate:
 		app, after := cutWord(rest)
+		if verb == Terminate && isBreakGlass(app) { // terminate --break-glass prod …
+			cmd.BreakGlass = true
+			app, after = cutWord(after)
+		}
 		if app == "" {
-			return Command{}, usage("Which app? `/sync %s <app>`. Known apps: %s.", verb, list(apps))
+			if cmd.BreakGlass {
+				return Command{}, usage("Which app? `/sync terminate &lt;app&gt; --break-glass &lt;reason…&gt;`. Known apps: %s.", list(apps))
+			}
+			return Command{}, usage("Which app? `/sync %s &lt;app&gt;`. Known apps: %s.", verb, list(apps))
 		}
 		app = strings.ToLower(app)
 		if !slices.Contains(apps, app) {
-			return Command{}, usage("I don't know an app called `%s`. Known apps: %s.", clip(app, 40), list(apps))
+			return Command{}, usage("I don't know an app called `%s`. Known apps: %s.", echo(app, 40), list(apps))
 		}
 		cmd.App = app
+		if flag, rest := cutWord(after); isBreakGlass(flag) {
+			if verb != Terminate {
+				return Command{}, usage("`--break-glass` is only for terminate: `/sync terminate %s --break-glass &lt;reason…&gt;`.", app)
+			}
+			cmd.BreakGlass, after = true, rest
+		}
 		cmd.Reason = cleanReason(after)
+		if cmd.BreakGlass && cmd.Reason == "" {
+			return Command{}, usage("Break-glass needs a reason: it is announced in the channel and reviewed afterwards. `/sync terminate %s --break-glass &lt;reason…&gt;`.", app)
+		}
 		if verb == Terminate && cmd.Reason == "" {
-			return Command{}, usage("Terminate needs a reason that approvers will read: `/sync terminate %s <reason…>`.", app)
+			return Command{}, usage("Terminate needs a reason that approvers will read: `/sync terminate %s &lt;reason…&gt;`.", app)
 		}
 		if (verb == Status || verb == Resume || verb == History) && cmd.Reason != "" {
 			return Command{}, usage("`/sync %s` takes only an app name: `/sync %s %s`.", verb, verb, app)
@@ -106,6 +126,14 @@ func Parse(text string, apps []string) (Command, error) {
 		n, ok := parseRequestID(id)
 		if !ok || after != "" {
 			return Command{}, usage("Which request? `/sync cancel T-42` (`/sync pending` lists them).")
+		}
+		cmd.RequestID = n
+		return cmd, nil
+	case Ack:
+		id, after := cutWord(rest)
+		n, ok := parseRequestID(id)
+		if !ok || after != "" {
+			return Command{}, usage("Which break-glass operation? `/sync ack T-42` (`/sync pending` lists those waiting for review).")
 		}
 		cmd.RequestID = n
 		return cmd, nil
@@ -155,6 +183,27 @@ func list(apps []string) string {
 		q[i] = "`" + a + "`"
 	}
 	return strings.Join(q, ", ")
+}
+
+// isBreakGlass reports whether word is the --break-glass flag. Phones and
+// macOS turn a typed "--" into a dash, so "—break-glass" counts too.
+func isBreakGlass(word string) bool {
+	rest := strings.TrimLeft(word, "-—–")
+	if rest == word {
+		return false
+	}
+	switch strings.ToLower(rest) {
+	case "break-glass", "breakglass":
+		return true
+	}
+	return false
+}
+
+// echo is a word the user typed, quoted back in a usage message: clipped,
+// with backticks (which would end the code span) made quotes, and escaped
+// once for mrkdwn.
+func echo(s string, n int) string {
+	return escape(strings.ReplaceAll(clip(s, n), "`", "'"))
 }
 
 func clip(s string, n int) string {

@@ -17,6 +17,7 @@ import (
 func (s *Service) remind(ctx context.Context) {
 	s.remindExpiring(ctx)
 	s.remindPaused(ctx)
+	s.remindReviews(ctx)
 }
 
 // expiryLead is how long before expiry a request is reminded: five minutes,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/syncbot/syncbot/internal/approval"
 	"github.com/syncbot/syncbot/internal/store"
 )
 
@@ -38,9 +39,14 @@ func when(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
+// mention shows a user, or a user group (S…), by name; the IDs come from
+// Slack or SYNC_* lists, never from text a user typed.
 func mention(user string) string {
-	if user == "" || user == "syncbot" {
+	switch {
+	case user == "" || user == "syncbot":
 		return "syncbot"
+	case approval.IsGroup(user):
+		return "<!subteam^" + user + ">"
 	}
 	return "<@" + user + ">"
 }
@@ -121,13 +127,15 @@ func HelpMessage(command string, apps []string) Message {
 	c := command
 	lines := []string{
 		"*syncbot* controls Atlas Device Sync for these apps: " + list(apps) + ".",
-		fmt.Sprintf("`%s status <app>`: state, sync kind, last operation, paused since", c),
-		fmt.Sprintf("`%s pause <app> [reason…]`: pause now (config and history kept), posted in the channel", c),
-		fmt.Sprintf("`%s resume <app>`: resume a paused app, or re-enable a terminated one with the saved config", c),
-		fmt.Sprintf("`%s terminate <app> <reason…>`: deletes sync history; needs a second person's approval", c),
+		fmt.Sprintf("`%s status &lt;app&gt;`: state, sync kind, last operation, paused since", c),
+		fmt.Sprintf("`%s pause &lt;app&gt; [reason…]`: pause now (config and history kept), posted in the channel", c),
+		fmt.Sprintf("`%s resume &lt;app&gt;`: resume a paused app, or re-enable a terminated one with the saved config", c),
+		fmt.Sprintf("`%s terminate &lt;app&gt; &lt;reason…&gt;`: deletes sync history; needs a second person's approval", c),
+		fmt.Sprintf("`%s terminate &lt;app&gt; --break-glass &lt;reason…&gt;`: emergency only, for the people in `SYNC_BREAKGLASS`: runs at once, is announced in the channel and reviewed afterwards", c),
 		fmt.Sprintf("`%s history [app]`: recent operations: who, what, when, outcome", c),
-		fmt.Sprintf("`%s pending`: terminate requests waiting for approval", c),
+		fmt.Sprintf("`%s pending`: terminate requests waiting for approval, break-glass operations waiting for review", c),
 		fmt.Sprintf("`%s cancel T-42`: withdraw your own pending request", c),
+		fmt.Sprintf("`%s ack T-42`: an approver acknowledges a break-glass operation, closing its review", c),
 	}
 	return Message{
 		Text: strings.Join(lines, "\n"),
@@ -183,7 +191,11 @@ func (v StatusView) stateAPI() string {
 }
 
 func opLine(op store.Op) string {
-	s := fmt.Sprintf("%s by %s, %s: %s", op.Kind, mention(op.Requester), when(op.CreatedAt), op.State)
+	kind := string(op.Kind)
+	if op.BreakGlass {
+		kind += " (🚨 break-glass)"
+	}
+	s := fmt.Sprintf("%s by %s, %s: %s", kind, mention(op.Requester), when(op.CreatedAt), op.State)
 	if op.DecidedBy != "" && op.Kind == store.Terminate {
 		s += " (decided by " + mention(op.DecidedBy) + ")"
 	}
@@ -257,9 +269,11 @@ func ChangeMessage(op store.Op) Message {
 	return Message{Text: plain, Blocks: blocks}
 }
 
+// nameOf is the requester's name for plain-text fallbacks, which Slack
+// also reads as mrkdwn: escaped like any text from outside.
 func nameOf(op store.Op) string {
 	if op.RequesterName != "" {
-		return op.RequesterName
+		return escape(op.RequesterName)
 	}
 	return op.Requester
 }
@@ -311,7 +325,7 @@ func CardMessage(op store.Op, now time.Time) Message {
 	case store.Expired:
 		head = fmt.Sprintf("⌛ *%s* expired at %s without a decision. Nothing changed: sync for *%s* is untouched.", id, when(op.ExpiresAt), op.App)
 		plain = fmt.Sprintf("%s expired; nothing changed for %s.", id, op.App)
-		tail = append(tail, note(fmt.Sprintf("Still needed? Ask again with `/sync terminate %s <reason>`.", op.App)))
+		tail = append(tail, note(fmt.Sprintf("Still needed? Ask again with `/sync terminate %s &lt;reason…&gt;`.", op.App)))
 	}
 	blocks := []slack.Block{
 		section(head),

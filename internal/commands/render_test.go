@@ -38,6 +38,15 @@ func baseOp(kind store.Kind, state store.State) store.Op {
 
 func with(op store.Op, f func(*store.Op)) store.Op { f(&op); return op }
 
+// breakGlassOp is a break-glass terminate by alice in state, with a
+// hostile reason.
+func breakGlassOp(state store.State) store.Op {
+	op := baseOp(store.Terminate, state)
+	op.BreakGlass, op.ExpiresAt = true, time.Time{}
+	op.Reason = "prod corrupts client data <!channel>; nobody answers & it's 3am <http://evil|Approve>"
+	return op
+}
+
 // TestGolden renders every message syncbot sends and compares it with
 // testdata/<name>.golden.json; go test -update rewrites them.
 func TestGolden(t *testing.T) {
@@ -63,13 +72,28 @@ func TestGolden(t *testing.T) {
 		"card_failed_changed": commands.CardMessage(with(baseOp(store.Terminate, store.Failed), func(o *store.Op) {
 			o.DecidedBy, o.Outcome = "UBOB", "sync changed since the request: it was `enabled` (running) (Flexible Sync) and is now `disabled` (paused) (Flexible Sync). Nothing was changed; request again if terminate is still right."
 		}), t0),
-		"card_denied":     commands.CardMessage(with(baseOp(store.Terminate, store.Denied), decided(store.Denied, "UBOB")), t0),
-		"card_cancelled":  commands.CardMessage(with(baseOp(store.Terminate, store.Cancelled), decided(store.Cancelled, "UALICE")), t0),
-		"card_expired":    commands.CardMessage(baseOp(store.Terminate, store.Expired), t0),
-		"history":         commands.HistoryMessage("prod", []store.Op{with(baseOp(store.Terminate, store.Succeeded), decided(store.Succeeded, "UBOB")), baseOp(store.Pause, store.Succeeded)}),
-		"history_empty":   commands.HistoryMessage("", nil),
-		"reminder_expiry": commands.ExpiryReminder(baseOp(store.Terminate, store.Pending), t0.Add(11*time.Minute)),
-		"reminder_paused": commands.PausedReminder(baseOp(store.Pause, store.Succeeded), t0.Add(25*time.Hour)),
+		"card_denied":          commands.CardMessage(with(baseOp(store.Terminate, store.Denied), decided(store.Denied, "UBOB")), t0),
+		"card_cancelled":       commands.CardMessage(with(baseOp(store.Terminate, store.Cancelled), decided(store.Cancelled, "UALICE")), t0),
+		"card_expired":         commands.CardMessage(baseOp(store.Terminate, store.Expired), t0),
+		"history":              commands.HistoryMessage("prod", []store.Op{with(baseOp(store.Terminate, store.Succeeded), decided(store.Succeeded, "UBOB")), baseOp(store.Pause, store.Succeeded)}),
+		"history_empty":        commands.HistoryMessage("", nil),
+		"reminder_expiry":      commands.ExpiryReminder(baseOp(store.Terminate, store.Pending), t0.Add(11*time.Minute)),
+		"reminder_paused":      commands.PausedReminder(baseOp(store.Pause, store.Succeeded), t0.Add(25*time.Hour)),
+		"breakglass_running":   commands.BreakGlassMessage(breakGlassOp(store.Executing), nil),
+		"breakglass_succeeded": commands.BreakGlassMessage(breakGlassOp(store.Succeeded), []string{"UCAROL", "SONCALL"}),
+		"breakglass_failed": commands.BreakGlassMessage(with(breakGlassOp(store.Failed), func(o *store.Op) {
+			o.Outcome = "The Atlas Admin API answered 500: internal error."
+		}), nil),
+		"breakglass_reviewed": commands.BreakGlassMessage(with(breakGlassOp(store.Succeeded), func(o *store.Op) {
+			o.ReviewedBy, o.ReviewedAt = "UCAROL", t0.Add(2*time.Hour)
+		}), []string{"UCAROL"}),
+		"reminder_review": commands.ReviewReminder(breakGlassOp(store.Succeeded), []string{"SONCALL"}, t0.Add(25*time.Hour)),
+		"history_breakglass": commands.HistoryMessage("prod", []store.Op{
+			with(breakGlassOp(store.Succeeded), func(o *store.Op) { o.ID, o.ReviewedBy, o.ReviewedAt = 43, "UCAROL", t0.Add(time.Hour) }),
+			breakGlassOp(store.Succeeded),
+		}),
+		"pending_both": commands.PendingMessage([]store.Op{baseOp(store.Terminate, store.Pending)}, []store.Op{with(breakGlassOp(store.Succeeded), func(o *store.Op) { o.ID = 41 })}, t0.Add(time.Hour)),
+		"pending_none": commands.PendingMessage(nil, nil, t0),
 	}
 	for name, m := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -101,7 +125,12 @@ func TestGolden(t *testing.T) {
 
 // TestUserTextIsInert checks hostile reasons render as typed, escaped once.
 func TestUserTextIsInert(t *testing.T) {
-	for _, m := range []commands.Message{commands.ChangeMessage(baseOp(store.Pause, store.Succeeded)), commands.CardMessage(baseOp(store.Terminate, store.Pending), t0)} {
+	for _, m := range []commands.Message{
+		commands.ChangeMessage(baseOp(store.Pause, store.Succeeded)), commands.CardMessage(baseOp(store.Terminate, store.Pending), t0),
+		commands.BreakGlassMessage(breakGlassOp(store.Succeeded), nil), commands.ReviewReminder(breakGlassOp(store.Succeeded), nil, t0),
+		commands.PendingMessage([]store.Op{baseOp(store.Terminate, store.Pending)}, []store.Op{breakGlassOp(store.Succeeded)}, t0),
+		commands.HistoryMessage("", []store.Op{baseOp(store.Pause, store.Succeeded), breakGlassOp(store.Failed)}),
+	} {
 		b, _ := json.Marshal(m.Blocks)
 		s := string(b)
 		for _, bad := range []string{"<!channel>", "<http://evil|Approve>", "<@UEVE>", "&amp;lt;"} {

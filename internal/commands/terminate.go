@@ -65,6 +65,11 @@ func (s *Service) requestTerminate(ctx context.Context, log *slog.Logger, inv In
 // HandleAction handles Approve and Deny on an approval card.
 func (s *Service) HandleAction(ctx context.Context, c Click) {
 	log := s.log.With("envelope_id", c.EnvelopeID, "user", c.UserID, "action", c.ActionID)
+	if why := s.elsewhere(c.TeamID, c.APIAppID); why != "" {
+		log.Warn("click ignored: "+why, "team_id", c.TeamID, "api_app_id", c.APIAppID)
+		s.observe("unknown", "ignored")
+		return
+	}
 	var act approval.Action
 	switch c.ActionID {
 	case ActionApprove:
@@ -119,7 +124,18 @@ func (s *Service) decide(ctx context.Context, log *slog.Logger, id int64, user s
 		op.MessageTS = click.MessageTS
 	}
 	now := s.clock.Now()
-	v := s.cfg.Policy.Decide(approval.Request{Requester: op.Requester, State: op.State, ExpiresAt: op.ExpiresAt}, user, act, now)
+	req := approval.Request{Requester: op.Requester, State: op.State, ExpiresAt: op.ExpiresAt}
+	who := approval.Person{ID: user, Outsider: click != nil && s.outsider(*click)}
+	if act != approval.Cancel && user != op.Requester && !who.Outsider && op.State == store.Pending && !approval.IsExpired(req, now) {
+		ok, err := s.mayApprove(ctx, user)
+		if err != nil {
+			setOutcome(ctx, "refused")
+			tell(text(lookupFailed(ctx, log, fmt.Sprintf("%s %s", act, RequestName(op.ID)), err, "Nothing changed")))
+			return
+		}
+		who.Approver = ok
+	}
+	v := s.cfg.Policy.Decide(req, who, act, now)
 	if !v.Allowed() {
 		setOutcome(ctx, "refused")
 	}
@@ -141,6 +157,10 @@ func (s *Service) decide(ctx context.Context, log *slog.Logger, id int64, user s
 	case approval.NotRequester:
 		tell(text(fmt.Sprintf("Only %s, who asked for %s, can withdraw it. Nothing changed.", mention(op.Requester), RequestName(op.ID))))
 		return
+	case approval.Outsider:
+		log.Warn("click by a user of another workspace refused", "user_team_id", click.UserTeamID)
+		tell(text(outsiderMessage))
+		return
 	}
 	next, err := s.store.Transition(ctx, op.ID, store.Pending, store.Change{To: v.To, Actor: user, At: now, DecidedBy: user})
 	if errors.Is(err, store.ErrConflict) {
@@ -159,6 +179,10 @@ func (s *Service) decide(ctx context.Context, log *slog.Logger, id int64, user s
 		s.execute(ctx, log, next)
 	}
 }
+
+// outsiderMessage refuses a click by someone signed in to another
+// workspace (Slack Connect).
+const outsiderMessage = "You are signed in to another Slack workspace, so you cannot approve, deny or review anything here: only members of the workspace syncbot serves can. Nothing changed."
 
 // execute runs an approved terminate exactly once: it takes the app, re-reads
 // the config, refuses if it moved since the card was posted, then PATCHes.
@@ -181,7 +205,13 @@ func (s *Service) execute(ctx context.Context, log *slog.Logger, op store.Op) {
 	}
 	op = next
 	s.show(ctx, log, op)
+	s.terminate(ctx, log, op)
+}
 
+// terminate runs an executing terminate (approved, or break-glass): it
+// re-reads the config, refuses if it moved since the request, saves it,
+// then PATCHes and shows the outcome.
+func (s *Service) terminate(ctx context.Context, log *slog.Logger, op store.Op) {
 	app := s.cfg.Apps[op.App]
 	cfg, err := s.read(ctx, app)
 	switch {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,9 +26,19 @@ type Config struct {
 	AtlasPrivateKey Secret `envconfig:"ATLAS_PRIVATE_API_KEY"`
 	AdminAPIURL     string `envconfig:"ATLAS_ADMIN_API_URL" default:"https://services.cloud.mongodb.com/api/admin/v3.0"`
 
-	AppsRaw          string        `envconfig:"SYNC_APPS"`
-	ApprovalTTL      time.Duration `envconfig:"SYNC_APPROVAL_TTL" default:"15m"`
-	Approvers        []string      `envconfig:"SYNC_APPROVERS"`
+	AppsRaw     string        `envconfig:"SYNC_APPS"`
+	ApprovalTTL time.Duration `envconfig:"SYNC_APPROVAL_TTL" default:"15m"`
+	Approvers   []string      `envconfig:"SYNC_APPROVERS"`
+	// Who may do what beyond the two-person rule; all optional. Entries
+	// are Slack user IDs (U…, W…) or user group IDs (S…), channels are
+	// channel IDs (C…, G…).
+	Operators  []string `envconfig:"SYNC_OPERATORS"`
+	Breakglass []string `envconfig:"SYNC_BREAKGLASS"`
+	Channels   []string `envconfig:"SYNC_CHANNELS"`
+	// The workspace (and Slack app) syncbot serves: envelopes from any other
+	// are ignored. Empty: not checked.
+	SlackTeamID      string        `envconfig:"SYNC_SLACK_TEAM_ID"`
+	SlackAppID       string        `envconfig:"SYNC_SLACK_APP_ID"`
 	DataDir          string        `envconfig:"SYNC_DATA_DIR" default:"./data"`
 	DatabaseURL      Secret        `envconfig:"SYNC_DATABASE_URL"`
 	HTTPAddr         string        `envconfig:"SYNC_HTTP_ADDR" default:":8080"`
@@ -139,18 +150,29 @@ func (c *Config) normalize() error {
 	default:
 		p = append(p, fmt.Sprintf("SYNC_LOG_FORMAT must be json or text (got %q)", c.LogFormat))
 	}
-	var approvers []string
-	for _, a := range c.Approvers {
-		a = strings.TrimSpace(a)
-		if a == "" {
-			continue
+	const person = "a Slack user ID (U… or W…) or user group ID (S…)"
+	c.Approvers = ids("SYNC_APPROVERS", c.Approvers, peopleID, person, &p)
+	c.Operators = ids("SYNC_OPERATORS", c.Operators, peopleID, person, &p)
+	c.Breakglass = ids("SYNC_BREAKGLASS", c.Breakglass, peopleID, person, &p)
+	c.Channels = ids("SYNC_CHANNELS", c.Channels, channelID, "a Slack channel ID (C… or G…, from the channel's details; not its name)", &p)
+	if len(c.Operators) > 0 && !slices.ContainsFunc(c.Operators, isGroup) {
+		// A break-glass user must also pass SYNC_OPERATORS: say so now,
+		// not at 3 a.m. (With a group in SYNC_OPERATORS it cannot be told
+		// before the group is looked up.)
+		for _, u := range c.Breakglass {
+			if !isGroup(u) && !slices.Contains(c.Operators, u) {
+				p = append(p, fmt.Sprintf("SYNC_BREAKGLASS: %s is not in SYNC_OPERATORS, so they could not use break-glass", u))
+			}
 		}
-		if !slackUserID.MatchString(a) {
-			p = append(p, fmt.Sprintf("SYNC_APPROVERS: %q is not a Slack user ID (U… or W…)", a))
-		}
-		approvers = append(approvers, a)
 	}
-	c.Approvers = approvers
+	c.SlackTeamID = strings.TrimSpace(c.SlackTeamID)
+	if c.SlackTeamID != "" && !teamID.MatchString(c.SlackTeamID) {
+		p = append(p, fmt.Sprintf("SYNC_SLACK_TEAM_ID: %q is not a Slack workspace ID (T…)", c.SlackTeamID))
+	}
+	c.SlackAppID = strings.TrimSpace(c.SlackAppID)
+	if c.SlackAppID != "" && !appIDPattern.MatchString(c.SlackAppID) {
+		p = append(p, fmt.Sprintf("SYNC_SLACK_APP_ID: %q is not a Slack app ID (A…)", c.SlackAppID))
+	}
 	if d := string(c.DatabaseURL); d != "" && !strings.HasPrefix(d, "postgres://") && !strings.HasPrefix(d, "postgresql://") {
 		p = append(p, "SYNC_DATABASE_URL must be a postgres:// URL")
 	}
@@ -160,11 +182,34 @@ func (c *Config) normalize() error {
 	return nil
 }
 
+// ids trims and checks one comma-separated list of Slack IDs, dropping
+// empty entries and repeats; every bad entry is a problem.
+func ids(name string, raw []string, valid *regexp.Regexp, what string, p *Problems) []string {
+	var out []string
+	for _, id := range raw {
+		id = strings.TrimSpace(id)
+		if id == "" || slices.Contains(out, id) {
+			continue
+		}
+		if !valid.MatchString(id) {
+			*p = append(*p, fmt.Sprintf("%s: %q is not %s", name, id, what))
+			continue
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+func isGroup(id string) bool { return strings.HasPrefix(id, "S") }
+
 var (
-	slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
-	objectID    = regexp.MustCompile(`^[0-9a-f]{24}$`)
-	clientAppID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-	alias       = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,39}$`)
+	peopleID     = regexp.MustCompile(`^[UWS][A-Z0-9]{2,}$`)
+	channelID    = regexp.MustCompile(`^[CG][A-Z0-9]{2,}$`)
+	teamID       = regexp.MustCompile(`^T[A-Z0-9]+$`)
+	appIDPattern = regexp.MustCompile(`^A[A-Z0-9]+$`)
+	objectID     = regexp.MustCompile(`^[0-9a-f]{24}$`)
+	clientAppID  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	alias        = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,39}$`)
 )
 
 func checkURL(raw string) (string, error) {

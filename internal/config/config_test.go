@@ -180,3 +180,72 @@ func TestSecretsNeverPrint(t *testing.T) {
 		t.Error("Reveal does not return the value")
 	}
 }
+
+func TestLoadWhoMayDoWhat(t *testing.T) {
+	setValid(t)
+	c, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Operators != nil || c.Breakglass != nil || c.Channels != nil || c.Approvers != nil || c.SlackTeamID != "" || c.SlackAppID != "" {
+		t.Errorf("authorisation is on by default: %+v", c)
+	}
+
+	t.Setenv("SYNC_APPROVERS", " UCAROL, SONCALL ,, UCAROL")
+	t.Setenv("SYNC_OPERATORS", "UALICE,UBOB,WENT")
+	t.Setenv("SYNC_BREAKGLASS", "UALICE")
+	t.Setenv("SYNC_CHANNELS", "COPS, GPRIVATE")
+	t.Setenv("SYNC_SLACK_TEAM_ID", " T0123ABC ")
+	t.Setenv("SYNC_SLACK_APP_ID", "A0SYNCBOT")
+	c, err = config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{
+		cmp.Diff([]string{"UCAROL", "SONCALL"}, c.Approvers),
+		cmp.Diff([]string{"UALICE", "UBOB", "WENT"}, c.Operators),
+		cmp.Diff([]string{"UALICE"}, c.Breakglass),
+		cmp.Diff([]string{"COPS", "GPRIVATE"}, c.Channels),
+		cmp.Diff("T0123ABC", c.SlackTeamID),
+		cmp.Diff("A0SYNCBOT", c.SlackAppID),
+	} {
+		if d != "" {
+			t.Errorf("(-want +got):\n%s", d)
+		}
+	}
+
+	// With a group in SYNC_OPERATORS, a break-glass user may be in it.
+	t.Setenv("SYNC_OPERATORS", "SONCALL")
+	t.Setenv("SYNC_BREAKGLASS", "UERIN")
+	if _, err := config.Load(); err != nil {
+		t.Errorf("break-glass user who may be in an operator group: %v", err)
+	}
+}
+
+func TestLoadReportsEveryAuthorisationProblemAtOnce(t *testing.T) {
+	setValid(t)
+	t.Setenv("SYNC_APPROVERS", "alice")
+	t.Setenv("SYNC_OPERATORS", "UALICE,@bob")
+	t.Setenv("SYNC_BREAKGLASS", "UERIN")
+	t.Setenv("SYNC_CHANNELS", "#ops")
+	t.Setenv("SYNC_SLACK_TEAM_ID", "acme")
+	t.Setenv("SYNC_SLACK_APP_ID", "syncbot")
+	t.Setenv("SYNC_LOG_FORMAT", "yaml")
+	_, err := config.Load()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		`SYNC_APPROVERS: "alice" is not a Slack user ID (U… or W…) or user group ID (S…)`,
+		`SYNC_OPERATORS: "@bob" is not a Slack user ID`,
+		`SYNC_BREAKGLASS: UERIN is not in SYNC_OPERATORS, so they could not use break-glass`,
+		`SYNC_CHANNELS: "#ops" is not a Slack channel ID (C… or G…, from the channel's details; not its name)`,
+		`SYNC_SLACK_TEAM_ID: "acme" is not a Slack workspace ID (T…)`,
+		`SYNC_SLACK_APP_ID: "syncbot" is not a Slack app ID (A…)`,
+		"SYNC_LOG_FORMAT",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%s", want, err)
+		}
+	}
+}

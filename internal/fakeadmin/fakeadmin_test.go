@@ -390,3 +390,42 @@ func TestSyncObjectsAreRealistic(t *testing.T) {
 }
 
 func base64RawURL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+// TestStallAfterApplying: a PATCH applied, then never answered: the client
+// times out, the change is in, and the call is recorded unanswered.
+func TestStallAfterApplying(t *testing.T) {
+	f := newFixture(t)
+	access, _ := f.login()
+	path := "/groups/" + group + "/apps/" + appID + "/services/" + f.s.ServiceID(group, appID) + "/config"
+	f.s.Inject(fakeadmin.Fault{Method: http.MethodPatch, PathContains: "/config", ApplyFirst: true, Stall: true, Times: 1})
+	patches := make(chan fakeadmin.Call, 4)
+	defer f.s.Subscribe(func(c fakeadmin.Call) {
+		if c.Method == http.MethodPatch {
+			patches <- c
+		}
+	})()
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPatch, f.s.URL()+path, strings.NewReader(`{"flexible_sync":{"state":"disabled"}}`))
+	req.Header.Set("Authorization", "Bearer "+access)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a stalled PATCH answered %d", resp.StatusCode)
+	}
+	if st, _ := f.s.SyncState(group, appID); st != "disabled" {
+		t.Errorf("state = %q: the PATCH was not applied first", st)
+	}
+	var last fakeadmin.Call
+	select { // recorded once the server sees the client leave
+	case last = <-patches:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stalled call was never recorded")
+	}
+	if last.Status != 0 {
+		t.Errorf("stalled call recorded with status %d, want 0 (unanswered)", last.Status)
+	}
+	// Times: 1 is spent; the next PATCH is answered.
+	if st, _ := f.do(http.MethodPatch, path, access, `{"flexible_sync":{"state":"enabled"}}`); st != 204 {
+		t.Errorf("next PATCH: %d", st)
+	}
+}

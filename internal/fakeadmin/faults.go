@@ -23,6 +23,10 @@ type Fault struct {
 	// then fails to reply would: the client cannot know the outcome. It
 	// only fires on requests that succeeded.
 	ApplyFirst bool
+	// Stall answers nothing at all until the client gives up (its timeout,
+	// or the server closing): with ApplyFirst, a PATCH that is applied and
+	// then times out. Status is ignored.
+	Stall bool
 }
 
 type fault struct {
@@ -92,7 +96,7 @@ func (s *Server) applyFirst(w *recorder, r *http.Request, f *fault) {
 		}
 		s.mu.Unlock()
 		if live {
-			f.write(w)
+			f.write(w, r)
 			return
 		}
 	}
@@ -103,7 +107,11 @@ func (s *Server) applyFirst(w *recorder, r *http.Request, f *fault) {
 	_, _ = w.Write(got.Body.Bytes())
 }
 
-func (f *fault) write(w *recorder) {
+func (f *fault) write(w *recorder, r *http.Request) {
+	if f.Stall {
+		<-r.Context().Done() // the client timed out or went away
+		return
+	}
 	if f.Status == 0 {
 		w.onStatus(0) // recorded before the client can notice the drop
 		conn, _, err := http.NewResponseController(w).Hijack()

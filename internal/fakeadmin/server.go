@@ -191,7 +191,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if f := s.takeFault(r, false); f != nil {
-		f.write(rec)
+		f.write(rec, r)
 		return
 	}
 	if f := s.matchFault(r, true); f != nil {

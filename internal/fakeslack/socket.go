@@ -19,6 +19,9 @@ type conn struct {
 	// writeMu serialises data frames: gorilla allows one writer at a time
 	// (WriteControl, used for PINGs, is exempt).
 	writeMu sync.Mutex
+	// silent is closed by GoSilent: no more PINGs on this socket.
+	silent     chan struct{}
+	silentOnce sync.Once
 }
 
 // write sends one text frame. before runs just ahead of the write while the
@@ -79,7 +82,7 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // Upgrade has already answered the client
 	}
-	c := &conn{ws: ws}
+	c := &conn{ws: ws, silent: make(chan struct{})}
 	ws.SetPongHandler(func(string) error {
 		s.mu.Lock()
 		s.pongs++
@@ -142,6 +145,8 @@ func (s *Server) pingLoop(c *conn, stop <-chan struct{}) {
 			return
 		case <-stop:
 			return
+		case <-c.silent:
+			return
 		case <-t.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, []byte("Ping from fake-1"), time.Now().Add(5*time.Second)); err != nil {
 				return
@@ -194,6 +199,22 @@ func (s *Server) Disconnect(reason string) {
 	for _, c := range targets {
 		_ = c.write(frame, nil)
 	}
+}
+
+// GoSilent makes every open socket go quiet, as a connection Slack has lost
+// track of does (a NAT that forgot it, a Slack host that died): no more
+// PINGs and no more envelopes, while the TCP connection stays open until
+// the client closes it. The sockets stop counting as connected at once.
+// Sockets opened later behave normally. slack-go notices only through its
+// ping timeout.
+func (s *Server) GoSilent() {
+	s.mu.Lock()
+	for c := range s.sockets {
+		c.silentOnce.Do(func() { close(c.silent) })
+	}
+	s.live = nil
+	s.bumpLocked()
+	s.mu.Unlock()
 }
 
 // DropAll closes every socket's TCP connection abruptly (no close frame), as

@@ -12,7 +12,7 @@ import (
 // app are answers, not failures, and are not counted.
 func Store(st store.Store, m *Metrics) store.Store {
 	// Zero series from the start, so a dashboard sees 0, not "no data".
-	for _, method := range []string{"CreateOp", "GetOp", "Transition", "Reclaim", "SetMessage", "ListOps", "Events", "SaveSnapshot", "Snapshot", "ClaimReminder", "MarkShown", "Ping"} {
+	for _, method := range []string{"CreateOp", "GetOp", "Transition", "Reclaim", "SetMessage", "ListOps", "Events", "SaveSnapshot", "Snapshot", "ClaimReminder", "MarkShown", "Acknowledge", "Ping"} {
 		m.storeErrors.WithLabelValues(method)
 	}
 	return &countingStore{st, m}
@@ -95,6 +95,12 @@ func (c *countingStore) MarkShown(ctx context.Context, id int64, st store.State)
 	ok, err := c.st.MarkShown(ctx, id, st)
 	c.count("MarkShown", err)
 	return ok, err
+}
+
+func (c *countingStore) Acknowledge(ctx context.Context, id int64, by string, at time.Time) (store.Op, error) {
+	op, err := c.st.Acknowledge(ctx, id, by, at)
+	c.count("Acknowledge", err)
+	return op, err
 }
 
 func (c *countingStore) Ping(ctx context.Context) error {

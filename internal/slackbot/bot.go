@@ -18,17 +18,19 @@ import (
 // Bot connects to Slack and dispatches to a Handler. Its Web API methods
 // are safe for concurrent use and work with or without Run.
 type Bot struct {
-	cfg Config
-	h   Handler
-	api *slack.Client
-	log *slog.Logger
+	cfg  Config
+	opts options
+	h    Handler
+	api  *slack.Client
+	log  *slog.Logger
 
 	connected atomic.Bool
 	running   atomic.Bool
 }
 
-// New checks cfg and builds a Bot; it does not connect.
-func New(cfg Config, h Handler) (*Bot, error) {
+// New checks cfg and builds a Bot; it does not connect. Web API calls are
+// retried as RetryPolicy says (WithRetry changes it).
+func New(cfg Config, h Handler, opts ...Option) (*Bot, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -36,14 +38,17 @@ func New(cfg Config, h Handler) (*Bot, error) {
 	if h == nil {
 		return nil, errors.New("slackbot: nil handler")
 	}
+	o := buildOptions(opts)
 	// Every option goes on the slack.Client here: socketmode.New copies
-	// the client, so options added later would not reach the socket.
+	// the client, so options added later would not reach the socket. The
+	// retry wrapper goes after the HTTP client, which it wraps.
 	api := slack.New(cfg.BotToken,
 		slack.OptionAppLevelToken(cfg.AppToken),
 		slack.OptionAPIURL(cfg.APIURL),
 		slack.OptionHTTPClient(cfg.HTTPClient),
+		slack.OptionRetryConfig(o.retry.retryConfig(cfg.APIURL, cfg.Logger)),
 	)
-	return &Bot{cfg: cfg, h: h, api: api, log: cfg.Logger}, nil
+	return &Bot{cfg: cfg, opts: o, h: h, api: api, log: cfg.Logger}, nil
 }
 
 // Connected reports whether a Socket Mode socket is up, for /readyz.
@@ -66,7 +71,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer cancelWork()
 	p := newPool(workCtx, b.cfg.Workers, b.cfg.Queue, b.log)
 
-	sm := socketmode.New(b.api)
+	// A socket that hears no PING for pingTimeout is dropped and replaced.
+	sm := socketmode.New(b.api, socketmode.OptionPingInterval(b.opts.pingTimeout))
 	sockCtx, stopSocket := context.WithCancel(ctx)
 	defer stopSocket()
 	sockErr := make(chan error, 1)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -83,9 +84,10 @@ func TestWebAPIErrorsAreWrappedAndCarryNoSecrets(t *testing.T) {
 	if !errors.As(err, &se) || se.Err != "not_in_channel" || !strings.Contains(err.Error(), "chat.postMessage") {
 		t.Errorf("Post = %v", err)
 	}
-	e.fake.FailMethod("chat.postEphemeral", fakeslack.Fault{Status: 429, RetryAfter: 7})
+	// Slack asks to wait longer than syncbot waits: the call fails at once.
+	e.fake.FailMethod("chat.postEphemeral", fakeslack.Fault{Status: 429, RetryAfter: 120})
 	var rl *slack.RateLimitedError
-	if err := e.bot.Ephemeral(ctx, "C1", "U1", slackbot.Message{Text: "x"}); !errors.As(err, &rl) {
+	if err := e.bot.Ephemeral(ctx, "C1", "U1", slackbot.Message{Text: "x"}); !errors.As(err, &rl) || rl.RetryAfter != 120*time.Second {
 		t.Errorf("Ephemeral under 429 = %v", err)
 	}
 	if err := e.bot.Update(ctx, "C1", "1.1", slackbot.Message{Text: "x"}); !errors.As(err, &se) || se.Err != "message_not_found" {

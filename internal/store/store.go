@@ -67,6 +67,12 @@ type Op struct {
 	UpdatedAt     time.Time
 	ExpiresAt     time.Time // pending requests expire at this time; zero otherwise
 	Shown         State     // the final state its message was last marked as showing (MarkShown)
+	// BreakGlass marks a terminate that a SYNC_BREAKGLASS user ran without
+	// a second person's approval. It stays open for review until an
+	// approver acknowledges it (Acknowledge).
+	BreakGlass bool
+	ReviewedBy string    // the approver who acknowledged a break-glass op; "" until then
+	ReviewedAt time.Time // when; zero until then
 }
 
 // Change is one transition of an Op, applied only if the Op is still in the
@@ -81,6 +87,10 @@ type Change struct {
 	Holder     string
 	LeaseUntil time.Time
 	Note       string // extra audit detail
+	// Quiet says no channel message shows the op (it was answered to its
+	// asker alone: a no-op, a refusal): it counts as shown in ch.To, so
+	// Filter.Unshown never lists it.
+	Quiet bool
 }
 
 // Event is one audit record. The audit log is append-only.
@@ -89,7 +99,7 @@ type Event struct {
 	OpID   int64
 	At     time.Time
 	Actor  string
-	Action string // "requested", or the state moved to
+	Action string // "requested" ("break-glass" for a break-glass op), the state moved to, "reclaimed" or "acknowledged"
 	From   State  // "" for the creating event
 	To     State
 	Detail string
@@ -115,9 +125,12 @@ type Filter struct {
 	LeaseBefore   time.Time // only ops whose LeaseUntil is set and before this
 	UpdatedBefore time.Time // only ops last changed before this
 	Limit         int       // 0 = no limit
-	// Unshown: only final ops with a channel message not marked as showing
-	// their state (MarkShown).
+	// Unshown: only final ops not marked as showing their state (MarkShown
+	// or a Quiet transition): their channel message, or the lack of one
+	// (its post failed), is behind the journal.
 	Unshown bool
+	// Unreviewed: only break-glass ops no approver has acknowledged yet.
+	Unreviewed bool
 }
 
 var (
@@ -139,7 +152,9 @@ func (e *BusyError) Error() string {
 // from several processes sharing one database (postgres).
 type Store interface {
 	// CreateOp inserts op (ID, CreatedAt, UpdatedAt assigned; CreatedAt =
-	// at) and appends a "requested" audit event. If an op with the same Key
+	// at; ReviewedBy and ReviewedAt ignored) and appends a "requested"
+	// audit event ("break-glass" for a BreakGlass op, which must be a
+	// Terminate). If an op with the same Key
 	// exists it is returned with created == false and nothing is written.
 	// An op created in Executing fails with *BusyError when another op on the
 	// same app is executing.
@@ -171,6 +186,13 @@ type Store interface {
 	// op's state and was not marked yet; it reports whether it wrote, so of
 	// several callers exactly one gets true.
 	MarkShown(ctx context.Context, id int64, st State) (bool, error)
+	// Acknowledge records that by, an approver, reviewed break-glass op id
+	// at at, and appends an "acknowledged" audit event, atomically; the
+	// op's state and UpdatedAt are left alone. It returns ErrNotFound for
+	// an unknown id, and ErrConflict (the current op is returned too) when
+	// the op is not break-glass or was acknowledged already: of several
+	// callers exactly one wins.
+	Acknowledge(ctx context.Context, id int64, by string, at time.Time) (Op, error)
 	// Ping checks the store answers (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

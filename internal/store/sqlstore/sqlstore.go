@@ -54,7 +54,8 @@ const Actor = "syncbot"
 
 const opColumns = `id, key, kind, app, requester, requester_name, channel, response_url,
 	message_ts, reason, state, sync_kind, sync_before, sync_after, decided_by, outcome,
-	holder, lease_until, created_at, updated_at, expires_at, shown`
+	holder, lease_until, created_at, updated_at, expires_at, shown, break_glass,
+	reviewed_by, reviewed_at`
 
 func (s *Store) errorf(format string, args ...any) error {
 	return fmt.Errorf(s.d.Name+": "+format, args...)
@@ -69,6 +70,12 @@ func (s *Store) CreateOp(ctx context.Context, op store.Op, at time.Time) (store.
 		return store.Op{}, false, s.errorf("create op: unknown state %q", op.State)
 	case at.IsZero():
 		return store.Op{}, false, s.errorf("create op: zero time")
+	case op.BreakGlass && op.Kind != store.Terminate:
+		return store.Op{}, false, s.errorf("create op: only a terminate can be break-glass, not a %s", op.Kind)
+	}
+	action := "requested"
+	if op.BreakGlass {
+		action = "break-glass"
 	}
 	for range maxAttempts {
 		var (
@@ -83,19 +90,19 @@ func (s *Store) CreateOp(ctx context.Context, op store.Op, at time.Time) (store.
 				INSERT INTO ops (key, kind, app, requester, requester_name, channel,
 					response_url, message_ts, reason, state, sync_kind, sync_before,
 					sync_after, decided_by, outcome, holder, lease_until, created_at,
-					updated_at, expires_at)
+					updated_at, expires_at, break_glass)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-					$15, $16, $17, $18, $18, $19)
+					$15, $16, $17, $18, $18, $19, $20)
 				ON CONFLICT DO NOTHING
 				RETURNING `+opColumns,
 				op.Key, string(op.Kind), op.App, op.Requester, op.RequesterName, op.Channel,
 				op.ResponseURL, op.MessageTS, op.Reason, string(op.State), op.SyncKind,
 				op.SyncBefore, op.SyncAfter, op.DecidedBy, op.Outcome, op.Holder,
-				nullMicros(op.LeaseUntil), at.UnixMicro(), nullMicros(op.ExpiresAt)))
+				nullMicros(op.LeaseUntil), at.UnixMicro(), nullMicros(op.ExpiresAt), op.BreakGlass))
 			if err == nil {
 				created = true
 				return insertEvent(ctx, tx, store.Event{
-					OpID: saved.ID, At: at, Actor: op.Requester, Action: "requested",
+					OpID: saved.ID, At: at, Actor: op.Requester, Action: action,
 					To: saved.State, Detail: op.Reason,
 				})
 			}
@@ -148,8 +155,9 @@ func (s *Store) GetOp(ctx context.Context, id int64) (store.Op, error) {
 
 // Transition implements store.Store. Besides the contract, it refuses
 // (with an error that is neither ErrConflict nor *BusyError) to leave a
-// final state, to enter Pending, or to "move" to the state the op is in: those
-// are bugs in the caller, not races.
+// final state, to enter Pending, to "move" to the state the op is in, or to
+// be Quiet about a state that is not final: those are bugs in the caller,
+// not races.
 func (s *Store) Transition(ctx context.Context, id int64, from store.State, ch store.Change) (store.Op, error) {
 	switch {
 	case !known(from) || !known(ch.To):
@@ -160,12 +168,17 @@ func (s *Store) Transition(ctx context.Context, id int64, from store.State, ch s
 		return store.Op{}, s.errorf("transition op %d: %s → %s is not a transition", id, from, ch.To)
 	case ch.At.IsZero():
 		return store.Op{}, s.errorf("transition op %d: zero time", id)
+	case ch.Quiet && !ch.To.Final():
+		return store.Op{}, s.errorf("transition op %d: only a final state can be quiet, not %s", id, ch.To)
 	}
 
 	// A zero field of ch leaves its column alone, so the SET list is built
 	// from the fields that are set.
 	args := []any{id, string(from), string(ch.To), ch.At.UnixMicro()}
 	set := []string{"state = $3", "updated_at = $4"}
+	if ch.Quiet {
+		set = append(set, "shown = $3")
+	}
 	add := func(column string, v any) {
 		args = append(args, v)
 		set = append(set, fmt.Sprintf("%s = $%d", column, len(args)))
@@ -321,7 +334,10 @@ func (s *Store) ListOps(ctx context.Context, f store.Filter) ([]store.Op, error)
 	}
 	if f.Unshown {
 		where = append(where, `state IN ('succeeded', 'failed', 'denied', 'cancelled', 'expired')
-			AND message_ts <> '' AND shown <> state`)
+			AND shown <> state`)
+	}
+	if f.Unreviewed {
+		where = append(where, `break_glass AND reviewed_by = ''`)
 	}
 	q := `SELECT ` + opColumns + ` FROM ops`
 	if len(where) > 0 {
@@ -480,17 +496,20 @@ func scanOp(row interface{ Scan(...any) error }) (store.Op, error) {
 		op                   store.Op
 		kind, state, shown   string
 		lease, expires       sql.NullInt64
+		reviewed             sql.NullInt64
 		createdAt, updatedAt int64
 	)
 	err := row.Scan(&op.ID, &op.Key, &kind, &op.App, &op.Requester, &op.RequesterName,
 		&op.Channel, &op.ResponseURL, &op.MessageTS, &op.Reason, &state, &op.SyncKind,
 		&op.SyncBefore, &op.SyncAfter, &op.DecidedBy, &op.Outcome, &op.Holder,
-		&lease, &createdAt, &updatedAt, &expires, &shown)
+		&lease, &createdAt, &updatedAt, &expires, &shown, &op.BreakGlass,
+		&op.ReviewedBy, &reviewed)
 	if err != nil {
 		return store.Op{}, err
 	}
 	op.Kind, op.State, op.Shown = store.Kind(kind), store.State(state), store.State(shown)
 	op.LeaseUntil, op.ExpiresAt = fromNullMicros(lease), fromNullMicros(expires)
+	op.ReviewedAt = fromNullMicros(reviewed)
 	op.CreatedAt, op.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
 	return op, nil
 }

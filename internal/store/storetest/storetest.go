@@ -55,6 +55,10 @@ func Run(t *testing.T, newStore func(t *testing.T) (open func() (store.Store, er
 		{"Snapshots", testSnapshots},
 		{"ReminderClaimedOnce", testReminderClaimedOnce},
 		{"Shown", testShown},
+		{"QuietNeedsAFinalState", testQuietNeedsAFinalState},
+		{"BreakGlass", testBreakGlass},
+		{"AcknowledgeRace", testAcknowledgeRace},
+		{"BreakGlassOnlyForTerminate", testBreakGlassOnlyForTerminate},
 		{"Ping", testPing},
 		{"Restart", testRestart},
 	}
@@ -957,9 +961,11 @@ func testReminderClaimedOnce(t *testing.T, open Opener) {
 	}
 }
 
-// testShown: a finished op with a channel message is listed as unshown
-// until MarkShown, which one caller of many wins, and only for the op's
-// current state; ops without a message, and running ones, are never listed.
+// testShown: a finished op is listed as unshown until MarkShown, which one
+// caller of many wins, and only for the op's current state; one whose post
+// failed (no message) is listed too, so that it is posted again; ops
+// finished quietly (answered to the asker alone), and running ones, are
+// never listed.
 func testShown(t *testing.T, open Opener) {
 	s := mustOpen(t, open)
 	withMessage := func(op store.Op) store.Op {
@@ -973,10 +979,15 @@ func testShown(t *testing.T, open Opener) {
 	done := withMessage(pause("trigger-1", "prod"))
 	done = transition(t, s, done.ID, store.Executing, store.Change{To: store.Succeeded, Actor: bot, At: at(time.Minute)})
 	silent := create(t, s, pause("trigger-2", "staging")) // a no-op: answered to the asker alone
-	transition(t, s, silent.ID, store.Executing, store.Change{To: store.Succeeded, Actor: bot, At: at(time.Minute)})
+	silent = transition(t, s, silent.ID, store.Executing, store.Change{To: store.Succeeded, Actor: bot, At: at(time.Minute), Quiet: true})
+	if silent.Shown != store.Succeeded {
+		t.Errorf("Shown after a quiet transition = %q, want succeeded", silent.Shown)
+	}
 	withMessage(pause("trigger-3", "legacy")) // still running
 	denied := withMessage(terminate("trigger-4", "prod"))
 	denied = transition(t, s, denied.ID, store.Pending, store.Change{To: store.Denied, Actor: "U2", At: at(2 * time.Minute), DecidedBy: "U2"})
+	unposted := create(t, s, pause("trigger-5", "qa")) // every post of it failed
+	unposted = transition(t, s, unposted.ID, store.Executing, store.Change{To: store.Failed, Actor: bot, At: at(3 * time.Minute), Outcome: "x"})
 
 	ids := func(f store.Filter) []int64 {
 		t.Helper()
@@ -986,7 +997,7 @@ func testShown(t *testing.T, open Opener) {
 		}
 		return out
 	}
-	if got, want := ids(store.Filter{Unshown: true}), []int64{denied.ID, done.ID}; !slices.Equal(got, want) {
+	if got, want := ids(store.Filter{Unshown: true}), []int64{unposted.ID, denied.ID, done.ID}; !slices.Equal(got, want) {
 		t.Errorf("unshown = %v, want %v", got, want)
 	}
 	if got, want := ids(store.Filter{Unshown: true, UpdatedBefore: at(2 * time.Minute)}), []int64{done.ID}; !slices.Equal(got, want) {
@@ -1021,7 +1032,143 @@ func testShown(t *testing.T, open Opener) {
 	if got := get(t, s, done.ID).Shown; got != store.Succeeded {
 		t.Errorf("Shown = %q, want succeeded", got)
 	}
-	if got, want := ids(store.Filter{Unshown: true}), []int64{denied.ID}; !slices.Equal(got, want) {
+	if got, want := ids(store.Filter{Unshown: true}), []int64{unposted.ID, denied.ID}; !slices.Equal(got, want) {
 		t.Errorf("unshown after MarkShown = %v, want %v", got, want)
+	}
+	if ok, err := s.MarkShown(t.Context(), unposted.ID, store.Failed); err != nil || !ok {
+		t.Errorf("MarkShown(an op without a message) = %v, %v; want true", ok, err)
+	}
+	if got, want := ids(store.Filter{Unshown: true}), []int64{denied.ID}; !slices.Equal(got, want) {
+		t.Errorf("unshown after marking the unposted op = %v, want %v", got, want)
+	}
+}
+
+// testQuietNeedsAFinalState: Quiet is refused (as a caller's bug, not a
+// race) on a move to a state that is not final, and nothing changes.
+func testQuietNeedsAFinalState(t *testing.T, open Opener) {
+	s := mustOpen(t, open)
+	req := create(t, s, terminate("trigger-1", "prod"))
+	_, err := s.Transition(t.Context(), req.ID, store.Pending, store.Change{To: store.Approved, Actor: "U2", At: at(time.Minute), DecidedBy: "U2", Quiet: true})
+	if err == nil || errors.Is(err, store.ErrConflict) {
+		t.Errorf("quiet move to approved = %v, want a refusal that is not a conflict", err)
+	}
+	checkOp(t, "after the refused move", req, get(t, s, req.ID))
+}
+
+// breakGlass is a break-glass terminate as the bot journals it: created
+// executing, with no approver.
+func breakGlass(key, app string) store.Op {
+	op := terminate(key, app)
+	op.State, op.ExpiresAt, op.BreakGlass = store.Executing, time.Time{}, true
+	op.Holder, op.LeaseUntil = "replica-1", at(time.Minute)
+	op.Reason = "prod is corrupting client data; no approver answers"
+	return op
+}
+
+// testBreakGlass: a break-glass op is marked as such in the journal and the
+// audit log, is listed as unreviewed until an approver acknowledges it
+// (which changes neither its state nor UpdatedAt), and all of it survives
+// a restart.
+func testBreakGlass(t *testing.T, open Opener) {
+	s := mustOpen(t, open)
+	ctx := t.Context()
+	bg := create(t, s, breakGlass("trigger-1", "prod"))
+	if !bg.BreakGlass || bg.ReviewedBy != "" || !bg.ReviewedAt.IsZero() {
+		t.Errorf("created break-glass op = %+v", bg)
+	}
+	normal := create(t, s, terminate("trigger-2", "staging"))
+	if normal.BreakGlass {
+		t.Error("a normal request is marked break-glass")
+	}
+	checkEvents(t, s, bg.ID, store.Event{OpID: bg.ID, At: at(0), Actor: bg.Requester, Action: "break-glass", To: store.Executing, Detail: bg.Reason})
+	if got := ids(list(t, s, store.Filter{Unreviewed: true})); !slices.Equal(got, []int64{bg.ID}) {
+		t.Errorf("unreviewed = %v, want [%d]", got, bg.ID)
+	}
+
+	done := store.Change{To: store.Succeeded, Actor: bot, At: at(time.Minute), Outcome: "running → terminated"}
+	bg = transition(t, s, bg.ID, store.Executing, done)
+	acked, err := s.Acknowledge(ctx, bg.ID, "U2", at(time.Hour))
+	if err != nil {
+		t.Fatalf("Acknowledge: %v", err)
+	}
+	want := bg
+	want.ReviewedBy, want.ReviewedAt = "U2", at(time.Hour)
+	checkOp(t, "Acknowledge", want, acked)
+	if acked.ReviewedAt.Location() != time.UTC {
+		t.Errorf("ReviewedAt is in %v, want UTC", acked.ReviewedAt.Location())
+	}
+	checkEvents(t, s, bg.ID,
+		store.Event{OpID: bg.ID, At: at(0), Actor: bg.Requester, Action: "break-glass", To: store.Executing, Detail: bg.Reason},
+		moved(bg, store.Executing, done),
+		store.Event{OpID: bg.ID, At: at(time.Hour), Actor: "U2", Action: "acknowledged", From: store.Succeeded, To: store.Succeeded, Detail: "break-glass reviewed"})
+	if got := list(t, s, store.Filter{Unreviewed: true}); len(got) != 0 {
+		t.Errorf("unreviewed after the acknowledgement = %v", ids(got))
+	}
+
+	again, err := s.Acknowledge(ctx, bg.ID, "U3", at(2*time.Hour))
+	if !errors.Is(err, store.ErrConflict) || again.ReviewedBy != "U2" {
+		t.Errorf("second Acknowledge = %+v, %v; want ErrConflict and the op reviewed by U2", again, err)
+	}
+	if cur, err := s.Acknowledge(ctx, normal.ID, "U2", at(time.Hour)); !errors.Is(err, store.ErrConflict) || cur.ID != normal.ID || cur.ReviewedBy != "" {
+		t.Errorf("Acknowledge(a normal request) = %+v, %v; want ErrConflict and the op untouched", cur, err)
+	}
+	if _, err := s.Acknowledge(ctx, 9999, "U2", at(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Acknowledge(unknown) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Acknowledge(ctx, bg.ID, "", at(time.Hour)); err == nil || errors.Is(err, store.ErrConflict) {
+		t.Errorf("Acknowledge without a reviewer = %v, want a refusal", err)
+	}
+	checkEvents(t, s, normal.ID, requested(normal))
+
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, open)
+	checkOp(t, "GetOp after a restart", want, get(t, s, bg.ID))
+}
+
+// testAcknowledgeRace: of many approvers acknowledging at once, one wins and
+// one event is written.
+func testAcknowledgeRace(t *testing.T, open Opener) {
+	s := mustOpen(t, open)
+	bg := create(t, s, breakGlass("trigger-1", "prod"))
+	var wins atomic.Int32
+	race(racers, func(i int) {
+		op, err := s.Acknowledge(t.Context(), bg.ID, fmt.Sprintf("U%d", 100+i), at(time.Minute))
+		switch {
+		case err == nil:
+			wins.Add(1)
+		case errors.Is(err, store.ErrConflict):
+			if op.ReviewedBy == "" {
+				t.Errorf("a lost Acknowledge returned an op not reviewed: %+v", op)
+			}
+		default:
+			t.Errorf("Acknowledge: %v", err)
+		}
+	})
+	if n := wins.Load(); n != 1 {
+		t.Fatalf("%d of %d Acknowledge won, want 1", n, racers)
+	}
+	n := 0
+	for _, e := range events(t, s, bg.ID) {
+		if e.Action == "acknowledged" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d acknowledged events, want 1", n)
+	}
+}
+
+// testBreakGlassOnlyForTerminate: a pause or resume cannot be break-glass.
+func testBreakGlassOnlyForTerminate(t *testing.T, open Opener) {
+	s := mustOpen(t, open)
+	op := pause("trigger-1", "prod")
+	op.BreakGlass = true
+	if _, _, err := s.CreateOp(t.Context(), op, at(0)); err == nil {
+		t.Error("a break-glass pause was accepted")
+	}
+	if got := list(t, s, store.Filter{}); len(got) != 0 {
+		t.Errorf("ops after the refusal: %v", ids(got))
 	}
 }
