@@ -194,7 +194,7 @@ func BreakGlassMessage(op store.Op, approvers []string) Message {
 		section(head),
 		fields(
 			"*Glass broken by*\n"+mention(op.Requester),
-			"*App*\n"+op.App+" ("+kindWords(op.SyncKind)+")",
+			"*App*\n"+op.App+" ("+KindWords(op.SyncKind)+")",
 			"*Sync was*\n"+stateWords(op.SyncBefore),
 			"*When*\n"+when(op.CreatedAt),
 		),

@@ -76,7 +76,8 @@ func plainState(state string) string {
 	return state
 }
 
-func kindWords(kind string) string {
+// KindWords names a sync kind the way people say it.
+func KindWords(kind string) string {
 	switch kind {
 	case "flexible_sync":
 		return "Flexible Sync"
@@ -161,7 +162,7 @@ type StatusView struct {
 // StatusMessage answers /sync status (ephemeral).
 func StatusMessage(v StatusView) Message {
 	head := fmt.Sprintf("*%s*: Device Sync is %s", v.App, stateWords(v.State))
-	fs := []string{"*Sync kind*\n" + kindWords(v.Kind), "*State*\n" + plainState(v.State)}
+	fs := []string{"*Sync kind*\n" + KindWords(v.Kind), "*State*\n" + plainState(v.State)}
 	if v.State == "disabled" && !v.LastDisabled.IsZero() {
 		fs = append(fs, "*Paused since*\n"+when(v.LastDisabled)+fmt.Sprintf(" (%s ago)", ago(v.Now.Sub(v.LastDisabled))))
 	}
@@ -309,7 +310,7 @@ func CardMessage(op store.Op, now time.Time) Message {
 		head = fmt.Sprintf("⏳ *%s* approved by %s: terminating Device Sync for *%s*…", id, mention(op.DecidedBy), op.App)
 		plain = fmt.Sprintf("%s approved; terminating sync for %s…", id, op.App)
 	case store.Succeeded:
-		head = fmt.Sprintf("🛑 *%s: Device Sync for %s is terminated* (%s → %s). Approved by %s.", id, op.App, stateWords(op.SyncBefore), stateWords(""), mention(op.DecidedBy))
+		head = fmt.Sprintf("🛑 *%s: Device Sync for %s is terminated.* It was %s; it is now %s. Approved by %s.", id, op.App, stateWords(op.SyncBefore), stateWords(""), mention(op.DecidedBy))
 		plain = fmt.Sprintf("%s: sync for %s is terminated. Every client must do a client reset.", id, op.App)
 		tail = append(tail, section("*What it means now:* "+meansTerminated))
 	case store.Failed:
@@ -331,8 +332,8 @@ func CardMessage(op store.Op, now time.Time) Message {
 		section(head),
 		fields(
 			"*Requested by*\n"+mention(op.Requester),
-			"*App*\n"+op.App+" ("+kindWords(op.SyncKind)+")",
-			"*Sync now*\n"+stateWords(op.SyncBefore)+" → terminated",
+			"*App*\n"+op.App+" ("+KindWords(op.SyncKind)+")",
+			"*Change*\n"+stateWords(op.SyncBefore)+" → terminated",
 			"*Requested*\n"+when(op.CreatedAt),
 		),
 		section("*Reason:* " + escape(op.Reason)),

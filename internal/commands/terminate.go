@@ -221,7 +221,7 @@ func (s *Service) terminate(ctx context.Context, log *slog.Logger, op store.Op) 
 	case cfg.State != op.SyncBefore || cfg.Kind != op.SyncKind:
 		s.conclude(ctx, log, op, store.Failed, fmt.Sprintf(
 			"sync changed since the request: it was %s (%s) and is now %s (%s). Nothing was changed; request again if terminate is still right.",
-			stateWords(op.SyncBefore), kindWords(op.SyncKind), stateWords(cfg.State), kindWords(cfg.Kind)), cfg.State)
+			stateWords(op.SyncBefore), KindWords(op.SyncKind), stateWords(cfg.State), KindWords(cfg.Kind)), cfg.State)
 		return
 	}
 	if err := s.store.SaveSnapshot(ctx, store.Snapshot{App: op.App, SyncKind: cfg.Kind, Sync: cfg.Object, OpID: op.ID, SavedAt: s.clock.Now()}); err != nil {

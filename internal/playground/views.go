@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/syncbot/syncbot/internal/commands"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 )
 
@@ -64,7 +65,7 @@ type appView struct {
 func (h *hub) appsHTML() template.HTML {
 	var vs []appView
 	for _, a := range Apps {
-		v := appView{Alias: a.Alias, ID: a.ClientAppID, Kind: kindWords(a.Kind)}
+		v := appView{Alias: a.Alias, ID: a.ClientAppID, Kind: commands.KindWords(a.Kind)}
 		switch st := h.states[a.Alias]; st {
 		case "enabled":
 			v.Word, v.Plain, v.Class = "enabled", "running", "ok"
@@ -80,16 +81,6 @@ func (h *hub) appsHTML() template.HTML {
 		vs = append(vs, v)
 	}
 	return execute("apps", vs)
-}
-
-func kindWords(kind string) string {
-	switch kind {
-	case "flexible_sync":
-		return "Flexible Sync"
-	case "sync":
-		return "Partition-Based Sync"
-	}
-	return kind
 }
 
 type callView struct {
