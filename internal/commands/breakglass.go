@@ -22,26 +22,8 @@ import (
 
 // breakGlass runs a terminate without approval.
 func (s *Service) breakGlass(ctx context.Context, log *slog.Logger, inv Invocation, cmd Command) {
-	if inv.TriggerID != "" { // a replayed envelope is a no-op (see requestTerminate)
-		if ops, err := s.store.ListOps(ctx, store.Filter{Key: inv.TriggerID, Limit: 1}); err == nil && len(ops) > 0 {
-			log.Info("replayed break-glass ignored", "op", ops[0].ID)
-			return
-		}
-	}
-	cfg, err := s.read(ctx, s.cfg.Apps[cmd.App])
-	if err != nil {
-		s.whisper(ctx, log, inv, text(fmt.Sprintf("Could not prepare a break-glass terminate of *%s*: %s Nothing was done.", cmd.App, userMessage(err, s.cfg.Apps, cmd.App))))
-		return
-	}
-	if cfg.State == "" {
-		setOutcome(ctx, "noop")
-		s.whisper(ctx, log, inv, text(fmt.Sprintf("Sync for *%s* is already terminated. Nothing was done.", cmd.App)))
-		return
-	}
-	now := s.clock.Now()
-	if err := s.store.SaveSnapshot(ctx, store.Snapshot{App: cmd.App, SyncKind: cfg.Kind, Sync: cfg.Object, SavedAt: now}); err != nil {
-		log.Error("saving the sync configuration failed", "err", err)
-		s.whisper(ctx, log, inv, text("I could not save the current sync configuration (the journal did not answer), so nothing was done. Try again in a moment."))
+	cfg, now, ok := s.prepareTerminate(ctx, log, inv, cmd, "break-glass terminate", "done")
+	if !ok {
 		return
 	}
 	// Journaled executing at once: the row is the per-app lock and the

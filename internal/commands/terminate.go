@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/syncbot/syncbot/internal/adminapi"
 	"github.com/syncbot/syncbot/internal/approval"
 	"github.com/syncbot/syncbot/internal/store"
 )
@@ -15,32 +16,8 @@ import (
 // requestTerminate saves the sync configuration, journals a pending request
 // and posts the approval card. Nothing changes until someone else approves.
 func (s *Service) requestTerminate(ctx context.Context, log *slog.Logger, inv Invocation, cmd Command) {
-	// A replayed envelope (its trigger_id is journaled) is a no-op. CreateOp
-	// below says so too, but only after the read and the snapshot: a replay
-	// that came once the terminate had run was told "already terminated",
-	// and one that came while it was pending overwrote the snapshot.
-	if inv.TriggerID != "" { // an empty Filter.Key would match every op
-		if ops, err := s.store.ListOps(ctx, store.Filter{Key: inv.TriggerID, Limit: 1}); err == nil && len(ops) > 0 {
-			log.Info("replayed request ignored", "op", ops[0].ID)
-			return
-		}
-	}
-	cfg, err := s.read(ctx, s.cfg.Apps[cmd.App])
-	if err != nil {
-		s.whisper(ctx, log, inv, text(fmt.Sprintf("Could not prepare a terminate of *%s*: %s Nothing was requested.", cmd.App, userMessage(err, s.cfg.Apps, cmd.App))))
-		return
-	}
-	if cfg.State == "" {
-		setOutcome(ctx, "noop")
-		s.whisper(ctx, log, inv, text(fmt.Sprintf("Sync for *%s* is already terminated. Nothing was requested.", cmd.App)))
-		return
-	}
-	now := s.clock.Now()
-	// The snapshot goes first: a request whose configuration was not kept
-	// must not exist, or resume could not undo it.
-	if err := s.store.SaveSnapshot(ctx, store.Snapshot{App: cmd.App, SyncKind: cfg.Kind, Sync: cfg.Object, SavedAt: now}); err != nil {
-		log.Error("saving the sync configuration failed", "err", err)
-		s.whisper(ctx, log, inv, text("I could not save the current sync configuration (the journal did not answer), so nothing was requested. Try again in a moment."))
+	cfg, now, ok := s.prepareTerminate(ctx, log, inv, cmd, "terminate", "requested")
+	if !ok {
 		return
 	}
 	op, created, err := s.store.CreateOp(ctx, store.Op{
@@ -286,4 +263,39 @@ func mentions(users []string) string {
 		m[i] = mention(u)
 	}
 	return strings.Join(m, ", ")
+}
+
+// prepareTerminate does what every terminate does before it is journaled. A
+// replayed envelope (its trigger_id is journaled) is a no-op: CreateOp would
+// say so too, but only after the read and the snapshot, so a replay that
+// came once the terminate had run was told "already terminated", and one
+// that came while it was pending overwrote the snapshot. Then the config is
+// read (refused when unreadable or already terminated) and saved first: a
+// terminate whose configuration was not kept must not exist, or resume
+// could not undo it. what names the terminate in replies, undone what was
+// not done ("requested"); ok is false when the asker has had the answer.
+func (s *Service) prepareTerminate(ctx context.Context, log *slog.Logger, inv Invocation, cmd Command, what, undone string) (cfg adminapi.SyncConfig, now time.Time, ok bool) {
+	if inv.TriggerID != "" { // an empty Filter.Key would match every op
+		if ops, err := s.store.ListOps(ctx, store.Filter{Key: inv.TriggerID, Limit: 1}); err == nil && len(ops) > 0 {
+			log.Info("replayed "+what+" ignored", "op", ops[0].ID)
+			return cfg, now, false
+		}
+	}
+	cfg, err := s.read(ctx, s.cfg.Apps[cmd.App])
+	if err != nil {
+		s.whisper(ctx, log, inv, text(fmt.Sprintf("Could not prepare a %s of *%s*: %s Nothing was %s.", what, cmd.App, userMessage(err, s.cfg.Apps, cmd.App), undone)))
+		return cfg, now, false
+	}
+	if cfg.State == "" {
+		setOutcome(ctx, "noop")
+		s.whisper(ctx, log, inv, text(fmt.Sprintf("Sync for *%s* is already terminated. Nothing was %s.", cmd.App, undone)))
+		return cfg, now, false
+	}
+	now = s.clock.Now()
+	if err := s.store.SaveSnapshot(ctx, store.Snapshot{App: cmd.App, SyncKind: cfg.Kind, Sync: cfg.Object, SavedAt: now}); err != nil {
+		log.Error("saving the sync configuration failed", "err", err)
+		s.whisper(ctx, log, inv, text(fmt.Sprintf("I could not save the current sync configuration (the journal did not answer), so nothing was %s. Try again in a moment.", undone)))
+		return cfg, now, false
+	}
+	return cfg, now, true
 }
