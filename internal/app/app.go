@@ -121,6 +121,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 		o.Ready(ln.Addr().String())
 	}
 
+	// Before the socket opens: see Service.Prepare.
+	if err := svc.Prepare(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

@@ -27,6 +27,22 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
+var unfinished = []store.State{store.Pending, store.Approved, store.Executing}
+
+// Prepare lists what earlier processes left unfinished, for the reconcile at
+// start. Call it before this process takes any command: on the embedded
+// store everything unfinished at start belongs to a dead process, and an op
+// this process journals a moment later must not be mistaken for one (it was
+// settled as "interrupted" while its PATCH was in flight).
+func (s *Service) Prepare(ctx context.Context) error {
+	ops, err := s.store.ListOps(ctx, store.Filter{States: unfinished})
+	if err != nil {
+		return fmt.Errorf("list unfinished operations: %w", err)
+	}
+	s.leftover = &ops
+	return nil
+}
+
 // Sweep expires every pending request past its TTL and updates its card,
 // so a card never claims to wait for a decision no one can make any more.
 func (s *Service) Sweep(ctx context.Context) {
@@ -48,11 +64,15 @@ func (s *Service) Sweep(ctx context.Context) {
 func (s *Service) Reconcile(ctx context.Context, atStart bool) {
 	now := s.clock.Now()
 	all := atStart && s.cfg.Exclusive
-	f := store.Filter{States: []store.State{store.Pending, store.Approved, store.Executing}}
-	ops, err := s.store.ListOps(ctx, f)
-	if err != nil {
-		s.log.Error("listing unfinished operations failed", "err", err)
-		return
+	var ops []store.Op
+	if atStart && s.leftover != nil {
+		ops = *s.leftover
+	} else {
+		var err error
+		if ops, err = s.store.ListOps(ctx, store.Filter{States: unfinished}); err != nil {
+			s.log.Error("listing unfinished operations failed", "err", err)
+			return
+		}
 	}
 	for _, op := range ops {
 		log := s.log.With("op", op.ID, "app", op.App)

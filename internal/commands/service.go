@@ -96,6 +96,9 @@ type Service struct {
 	log    *slog.Logger
 	shown  opLocks
 	groups *groupCache
+	// leftover is what Prepare found unfinished at start, before this
+	// process took any command; nil when Prepare was not called.
+	leftover *[]store.Op
 }
 
 // New returns a Service; zero durations get defaults.
