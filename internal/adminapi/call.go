@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -51,12 +52,12 @@ func (c *Client) request(ctx context.Context, k call) (*http.Request, error) {
 // attempt by the timeout, and reads the answer. A non-2xx answer comes
 // back as *APIError, no answer at all as *netError.
 func (c *Client) send(ctx context.Context, k call, req *http.Request, bearer secret) ([]byte, error) {
-	select {
-	case c.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("admin api: %s: waiting for a free connection slot: %w", k.op, ctx.Err())
+	// A change under way, and the session everyone needs, go first.
+	priority := hasPriority(ctx) || strings.HasPrefix(k.path, "/auth/")
+	if err := c.sem.acquire(ctx, priority); err != nil {
+		return nil, fmt.Errorf("admin api: %s: waiting for a free connection slot: %w", k.op, err)
 	}
-	defer func() { <-c.sem }()
+	defer c.sem.release()
 
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()

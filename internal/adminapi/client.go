@@ -54,7 +54,7 @@ func (o Options) LogValue() slog.Value { return slog.StringValue(o.String()) }
 type Client struct {
 	base    string // no trailing slash
 	hc      *http.Client
-	sem     chan struct{}
+	sem     *slots
 	timeout time.Duration
 	clock   clock.Clock
 	log     *slog.Logger
@@ -134,7 +134,7 @@ func New(o Options) (*Client, error) {
 	c := &Client{
 		base:     base,
 		hc:       o.HTTPClient,
-		sem:      make(chan struct{}, o.Concurrency),
+		sem:      newSlots(o.Concurrency),
 		timeout:  o.Timeout,
 		clock:    o.Clock,
 		log:      o.Logger,

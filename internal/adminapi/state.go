@@ -30,6 +30,8 @@ var ErrOutcomeUnknown = errors.New("admin api: the change may or may not have be
 // call succeeds. If the policy runs out first, the error matches
 // ErrOutcomeUnknown.
 func (c *Client) SetState(ctx context.Context, app App, kind string, object json.RawMessage, state string) error {
+	// The change's reads are done: its calls go ahead of new work (slots).
+	ctx = withPriority(ctx)
 	app, err := c.resolve(ctx, app)
 	if err != nil {
 		return err

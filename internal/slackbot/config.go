@@ -13,7 +13,7 @@ import (
 const (
 	DefaultAPIURL       = "https://slack.com/api/"
 	DefaultCommand      = "/sync"
-	DefaultWorkers      = 32
+	DefaultWorkers      = 256 // started on demand; see pool
 	DefaultQueue        = 512
 	DefaultAckTimeout   = 2 * time.Second
 	DefaultDrainTimeout = 20 * time.Second
@@ -36,6 +36,9 @@ type Config struct {
 	Command string
 	// Workers run handler calls; Queue holds envelopes waiting for one.
 	// When both are full the user is told BusyText instead of waiting.
+	// Workers are goroutines started on demand, so the bound costs
+	// nothing while idle; it is high because handler calls mostly wait on
+	// the Admin API, whose own concurrency limit protects Atlas.
 	Workers int
 	Queue   int
 	// AckTimeout bounds one ack; slack-go's ack queue can block while it

@@ -39,6 +39,11 @@ func (s *session) read(ctx context.Context, sockErr <-chan error) (sockDone bool
 			}
 			return true, err
 		case evt := <-s.sm.Events:
+			if evt.Request != nil && evt.Request.EnvelopeID != "" {
+				// An envelope (not a hello or a connect): before
+				// handling it, so the work it queues waits too.
+				s.pool.gate.hold()
+			}
 			s.handle(ctx, evt, time.Now())
 		}
 	}
