@@ -108,8 +108,9 @@ func BenchmarkBurstA(b *testing.B) {
 
 // BenchmarkBurstB pauses -pause-apps distinct apps at once at latency L,
 // once the bot is warm. bound-s is the ceil(N/C)×2×L; floor-s is
-// ceil(3N/C)×L, what C calls in flight allow when a change makes 3 calls
-// (drafts, config, PATCH). ns/op: first write → last result.
+// ceil(2N/C)×L, what C round trips in flight allow when a change makes two
+// (drafts and config together, then the PATCH). ns/op: first write → last
+// result.
 func BenchmarkBurstB(b *testing.B) {
 	n, c, l := *flagPauseApps, *flagConcurrency, *flagLatency
 	binaries(b)
@@ -135,7 +136,7 @@ func BenchmarkBurstB(b *testing.B) {
 	k := time.Duration(len(runs))
 	first, median, last = first/k, median/k, last/k
 	bound := time.Duration(ceilDiv(n, c)) * 2 * l
-	floor := time.Duration(ceilDiv(3*n, c)) * l
+	floor := time.Duration(ceilDiv(2*n, c)) * l
 	b.ReportMetric(float64(last.Nanoseconds()), "ns/op")
 	b.ReportMetric(sec(first), "first-result-s")
 	b.ReportMetric(sec(median), "median-result-s")
@@ -186,8 +187,9 @@ func BenchmarkChange(b *testing.B) {
 }
 
 // BenchmarkTerminate approves -terminates pending terminate requests
-// back-to-back at latency L. floor-s is ceil(3N/C)×L (each approval re-reads
-// drafts and config, then PATCHes). ns/op: first click → last outcome.
+// back-to-back at latency L. floor-s is ceil(2N/C)×L (each approval re-reads
+// drafts and config together, then PATCHes: two round trips). ns/op: first
+// click → last outcome.
 func BenchmarkTerminate(b *testing.B) {
 	n, c, l := *flagTerminates, *flagConcurrency, *flagLatency
 	binaries(b)
@@ -206,7 +208,7 @@ func BenchmarkTerminate(b *testing.B) {
 		idle, peak = max(idle, r.idle), max(peak, r.peak)
 	}
 	last /= time.Duration(b.N)
-	floor := time.Duration(ceilDiv(3*n, c)) * l
+	floor := time.Duration(ceilDiv(2*n, c)) * l
 	b.ReportMetric(float64(last.Nanoseconds()), "ns/op")
 	b.ReportMetric(sec(last), "all-results-s")
 	b.ReportMetric(sec(floor), "floor-s")

@@ -53,11 +53,12 @@ func (c *Client) request(ctx context.Context, k call) (*http.Request, error) {
 // back as *APIError, no answer at all as *netError.
 func (c *Client) send(ctx context.Context, k call, req *http.Request, bearer secret) ([]byte, error) {
 	// A change under way, and the session everyone needs, go first.
-	priority := hasPriority(ctx) || strings.HasPrefix(k.path, "/auth/")
-	if err := c.sem.acquire(ctx, priority); err != nil {
+	session := strings.HasPrefix(k.path, "/auth/")
+	release, err := c.sem.acquireFor(ctx, hasPriority(ctx) || session, session)
+	if err != nil {
 		return nil, fmt.Errorf("admin api: %s: waiting for a free connection slot: %w", k.op, err)
 	}
-	defer c.sem.release()
+	defer release()
 
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()

@@ -25,7 +25,9 @@ type Options struct {
 	// no overall Timeout (Timeout below bounds each attempt) and no
 	// redirect following.
 	HTTPClient *http.Client
-	// Concurrency is the most HTTP calls in flight at once (default 16).
+	// Concurrency is the most round trips in flight at once (default 16):
+	// one call, or the drafts and config reads of ReadForChange, which go
+	// out together. So at most twice this many HTTP requests are open.
 	Concurrency int
 	// Timeout bounds one HTTP attempt, body included (default 15s).
 	Timeout time.Duration

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // OpenDraft reports whether the API key's user has a draft open on the app.
@@ -59,4 +61,28 @@ func draftOpen(body []byte) (bool, error) {
 		return len(fields) > 0, nil
 	}
 	return false, fmt.Errorf("decode the answer: want an object or an array, got %.20q", b)
+}
+
+// ErrDraftOpen means the API key's user has a draft open on the app, so a
+// config PATCH would land in the draft and not deploy.
+var ErrDraftOpen = errors.New("admin api: a draft is open on the app")
+
+// ReadForChange reads what a change needs before its PATCH: the sync
+// configuration (as Sync does, shared with concurrent readers) and whether
+// a draft is open, which gives an error matching ErrDraftOpen. The two
+// GETs go out together as one round trip, and share one concurrency slot.
+func (c *Client) ReadForChange(ctx context.Context, app App) (SyncConfig, error) {
+	ctx = withTrip(ctx)
+	var cfg SyncConfig
+	var draft bool
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { cfg, err = c.Sync(gctx, app); return err })
+	g.Go(func() (err error) { draft, err = c.OpenDraft(gctx, app); return err })
+	if err := g.Wait(); err != nil {
+		return SyncConfig{}, err
+	}
+	if draft {
+		return SyncConfig{}, ErrDraftOpen
+	}
+	return cfg, nil
 }

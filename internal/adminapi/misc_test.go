@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/syncbot/syncbot/internal/adminapi"
@@ -195,5 +196,58 @@ func TestWaitingForASlotHonoursContext(t *testing.T) {
 	_, err := e.client.OpenDraft(ctx, e.app)
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "free connection slot") {
 		t.Fatalf("err = %v, want a cancelled wait for a slot", err)
+	}
+}
+
+// A change's two reads are one round trip: with one slot, both are in
+// flight together, and a third caller waits until both are answered.
+func TestReadForChangeIsOneRoundTripOnOneSlot(t *testing.T) {
+	e := setup(t, func(o *adminapi.Options) { o.Concurrency = 1 })
+	if err := e.client.Login(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.Sync(t.Context(), e.app); err != nil { // caches the service id
+		t.Fatal(err)
+	}
+	release := e.fake.Hold()
+	defer release()
+	done := make(chan error, 1)
+	go func() { _, err := e.client.ReadForChange(t.Context(), e.app); done <- err }()
+	wctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := e.fake.WaitHeld(wctx, 2); err != nil {
+		t.Fatalf("the round trip's two GETs are not in flight together on one slot: %v", err)
+	}
+	other := make(chan error, 1)
+	go func() { _, err := e.client.OpenDraft(t.Context(), e.app); other <- err }()
+	// The other call cannot be in flight until the round trip ends; it is
+	// queued on the slot (nothing to wait on but the fake's own count).
+	eventually(t, "the other call to queue", func() bool { return adminapi.SlotWaiters(e.client) == 1 })
+	if got := e.fake.Held(); got != 2 {
+		t.Fatalf("held = %d with one slot, want the round trip's 2", got)
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatalf("ReadForChange: %v", err)
+	}
+	if err := <-other; err != nil {
+		t.Fatalf("OpenDraft: %v", err)
+	}
+	if got := e.fake.MaxInFlight(); got != 2 {
+		t.Errorf("most in flight = %d, want 2 (one round trip of two GETs)", got)
+	}
+}
+
+func TestReadForChangeRefusesAnOpenDraft(t *testing.T) {
+	e := setup(t)
+	e.fake.SetDraft(groupID, appID, true)
+	_, err := e.client.ReadForChange(t.Context(), e.app)
+	if !errors.Is(err, adminapi.ErrDraftOpen) {
+		t.Fatalf("err = %v, want ErrDraftOpen", err)
+	}
+	e.fake.SetDraft(groupID, appID, false)
+	cfg, err := e.client.ReadForChange(t.Context(), e.app)
+	if err != nil || cfg.State != adminapi.StateEnabled {
+		t.Fatalf("ReadForChange = %+v, %v; want enabled", cfg, err)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"sync"
 )
 
-// slots bounds the HTTP calls in flight (Options.Concurrency). Waiters are
+// slots bounds the round trips in flight (Options.Concurrency): a call
+// takes a slot for its HTTP attempt, except that calls made together on
+// one round trip's context (withTrip) share one slot. Waiters are
 // served first come, first served, except that calls made on behalf of a
 // state change already under way (SetState: its PATCH, a read-back, a token
 // renewal it needs) go before calls that start new work.
@@ -84,6 +86,70 @@ func (s *slots) remove(w chan struct{}) bool {
 		}
 	}
 	return false
+}
+
+// trip lets the calls of one round trip share one slot: a change reads its
+// drafts and its config at the same time, and that pair costs Atlas one
+// round trip of the change, not two. Without it a pause holds 1.5 slots
+// per round trip on average, and 200 pauses at 16 slots take ceil(600/16)
+// round trips instead of ceil(200/16)×2 (docs/benchmarks.md, burst B).
+//
+// The slot is taken by the first call of the trip to need it and given
+// back when the last call in flight ends; a call that starts later (a
+// retry after a backoff) takes one again.
+type trip struct {
+	turn chan struct{} // held while taking the slot or counting calls
+	n    int           // calls of the trip in flight on the slot
+}
+
+func (t *trip) acquire(ctx context.Context, s *slots, priority bool) error {
+	select {
+	case t.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-t.turn }()
+	if t.n == 0 {
+		if err := s.acquire(ctx, priority); err != nil {
+			return err
+		}
+	}
+	t.n++
+	return nil
+}
+
+// release never waits long: turn is only held for a while by a call
+// taking the slot, which happens only when no call of the trip holds it.
+func (t *trip) release(s *slots) {
+	t.turn <- struct{}{}
+	defer func() { <-t.turn }()
+	t.n--
+	if t.n == 0 {
+		s.release()
+	}
+}
+
+type tripKey struct{}
+
+// withTrip returns a context on which concurrent calls share one slot.
+func withTrip(ctx context.Context) context.Context {
+	return context.WithValue(ctx, tripKey{}, &trip{turn: make(chan struct{}, 1)})
+}
+
+// acquireFor takes the slot a call needs: its trip's when it has one and
+// is not a session call (logins and refreshes serve everyone, so they
+// never ride on one caller's trip). It returns the matching release.
+func (s *slots) acquireFor(ctx context.Context, priority, session bool) (release func(), err error) {
+	if t, ok := ctx.Value(tripKey{}).(*trip); ok && !session {
+		if err := t.acquire(ctx, s, priority); err != nil {
+			return nil, err
+		}
+		return func() { t.release(s) }, nil
+	}
+	if err := s.acquire(ctx, priority); err != nil {
+		return nil, err
+	}
+	return s.release, nil
 }
 
 // priorityKey marks a context whose calls belong to a change under way.

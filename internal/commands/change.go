@@ -47,7 +47,7 @@ func (s *Service) change(ctx context.Context, log *slog.Logger, inv Invocation, 
 	}
 	log = log.With("op", op.ID)
 
-	cfg, err := s.read(ctx, app)
+	cfg, err := s.admin.ReadForChange(ctx, app)
 	object, syncKind := cfg.Object, cfg.Kind
 	if cmd.Verb == Resume && errors.Is(err, adminapi.ErrSyncNotConfigured) && !errors.Is(err, adminapi.ErrNotFound) {
 		// After a terminate the sync object may be gone: a saved one decides.

@@ -19,7 +19,7 @@ func userMessage(err error, apps map[string]adminapi.App, alias string) string {
 	var apiErr *adminapi.APIError
 	var netErr net.Error
 	switch {
-	case errors.Is(err, errDraftOpen):
+	case errors.Is(err, adminapi.ErrDraftOpen):
 		return "The Atlas API key's user has an open draft in App Services, so a change now would land in that draft and not deploy. Deploy or discard the draft in the Atlas UI, then try again."
 	case errors.Is(err, adminapi.ErrOutcomeUnknown):
 		return "Atlas did not confirm the change, and syncbot could not tell whether it was applied. Check `/sync status` before trying again."

@@ -17,7 +17,7 @@ import (
 func TestUserMessageEndsASentence(t *testing.T) {
 	timeout := &net.OpError{Op: "read", Net: "tcp", Err: timeoutErr{}}
 	for name, err := range map[string]error{
-		"draft":           errDraftOpen,
+		"draft":           adminapi.ErrDraftOpen,
 		"outcome unknown": fmt.Errorf("x: %w", adminapi.ErrOutcomeUnknown),
 		"not found":       adminapi.ErrNotFound,
 		"sync gone":       adminapi.ErrSyncNotConfigured,

@@ -3,12 +3,9 @@ package commands
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/syncbot/syncbot/internal/adminapi"
 	"github.com/syncbot/syncbot/internal/approval"
@@ -19,7 +16,9 @@ import (
 // Admin is what the service needs of the App Services Admin API.
 type Admin interface {
 	Sync(ctx context.Context, app adminapi.App) (adminapi.SyncConfig, error)
-	OpenDraft(ctx context.Context, app adminapi.App) (bool, error)
+	// ReadForChange is Sync plus the open-draft check a change needs, as
+	// one round trip; an open draft gives adminapi.ErrDraftOpen.
+	ReadForChange(ctx context.Context, app adminapi.App) (adminapi.SyncConfig, error)
 	SetState(ctx context.Context, app adminapi.App, kind string, object json.RawMessage, state string) error
 }
 
@@ -187,23 +186,6 @@ func (s *Service) whisper(ctx context.Context, log *slog.Logger, inv Invocation,
 	}
 }
 
-// read fetches the sync config and the open-draft flag concurrently: one
-// round trip on the critical path.
-func (s *Service) read(ctx context.Context, app adminapi.App) (adminapi.SyncConfig, error) {
-	var cfg adminapi.SyncConfig
-	var draft bool
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { cfg, err = s.admin.Sync(gctx, app); return err })
-	g.Go(func() (err error) { draft, err = s.admin.OpenDraft(gctx, app); return err })
-	if err := g.Wait(); err != nil {
-		return cfg, err
-	}
-	if draft {
-		return cfg, errDraftOpen
-	}
-	return cfg, nil
-}
-
 // show renders op from the journal into its channel message: updated in
 // place when it has one, posted otherwise. A lost update heals on the next.
 func (s *Service) show(ctx context.Context, log *slog.Logger, op store.Op) {
@@ -319,5 +301,3 @@ func parallel(f func()) (wait func()) {
 	go func() { defer wg.Done(); f() }()
 	return wg.Wait
 }
-
-var errDraftOpen = errors.New("open draft")

@@ -190,7 +190,7 @@ func (s *Service) execute(ctx context.Context, log *slog.Logger, op store.Op) {
 // then PATCHes and shows the outcome.
 func (s *Service) terminate(ctx context.Context, log *slog.Logger, op store.Op) {
 	app := s.cfg.Apps[op.App]
-	cfg, err := s.read(ctx, app)
+	cfg, err := s.admin.ReadForChange(ctx, app)
 	switch {
 	case err != nil:
 		s.conclude(ctx, log, op, store.Failed, userMessage(err, s.cfg.Apps, op.App), "")
@@ -281,7 +281,7 @@ func (s *Service) prepareTerminate(ctx context.Context, log *slog.Logger, inv In
 			return cfg, now, false
 		}
 	}
-	cfg, err := s.read(ctx, s.cfg.Apps[cmd.App])
+	cfg, err := s.admin.ReadForChange(ctx, s.cfg.Apps[cmd.App])
 	if err != nil {
 		s.whisper(ctx, log, inv, text(fmt.Sprintf("Could not prepare a %s of *%s*: %s Nothing was %s.", what, cmd.App, userMessage(err, s.cfg.Apps, cmd.App), undone)))
 		return cfg, now, false
