@@ -53,16 +53,22 @@ func (s *Service) remindPaused(ctx context.Context) {
 		return
 	}
 	now := s.clock.Now()
+	// Each app's last change that took effect: one query for every app,
+	// since this runs every SweepEvery.
+	last, err := s.store.ListOps(ctx, store.Filter{States: []store.State{store.Succeeded}, LatestPerApp: true})
+	if err != nil {
+		s.log.Error("reading the last operation of each app failed", "err", err)
+		return
+	}
+	byApp := make(map[string]store.Op, len(last))
+	for _, op := range last {
+		byApp[op.App] = op
+	}
 	for _, alias := range s.cfg.Aliases {
-		last, err := s.store.ListOps(ctx, store.Filter{App: alias, States: []store.State{store.Succeeded}, Limit: 1})
-		if err != nil {
-			s.log.Error("reading the last operation failed", "app", alias, "err", err)
-			return
-		}
-		if len(last) == 0 || last[0].Kind != store.Pause || last[0].SyncAfter != "disabled" {
+		pause, ok := byApp[alias]
+		if !ok || pause.Kind != store.Pause || pause.SyncAfter != "disabled" {
 			continue
 		}
-		pause := last[0]
 		n := int(now.Sub(pause.UpdatedAt) / s.cfg.RemindEvery)
 		if n < 1 || !s.claim(ctx, fmt.Sprintf("paused/%d/%d", pause.ID, n), now) {
 			continue

@@ -131,6 +131,10 @@ type Filter struct {
 	Unshown bool
 	// Unreviewed: only break-glass ops no approver has acknowledged yet.
 	Unreviewed bool
+	// LatestPerApp: of the ops the other conditions select, only each
+	// app's newest (the paused reminder asks this of every app at once,
+	// in one query instead of one per app).
+	LatestPerApp bool
 }
 
 var (

@@ -339,11 +339,14 @@ func (s *Store) ListOps(ctx context.Context, f store.Filter) ([]store.Op, error)
 	if f.Unreviewed {
 		where = append(where, `break_glass AND reviewed_by = ''`)
 	}
-	q := `SELECT ` + opColumns + ` FROM ops`
+	cond := ""
 	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
+		cond = ` WHERE ` + strings.Join(where, " AND ")
 	}
-	q += ` ORDER BY id DESC`
+	if f.LatestPerApp {
+		cond = ` WHERE id IN (SELECT MAX(id) FROM ops` + cond + ` GROUP BY app)`
+	}
+	q := `SELECT ` + opColumns + ` FROM ops` + cond + ` ORDER BY id DESC`
 	if f.Limit > 0 {
 		q += ` LIMIT ` + arg(int64(f.Limit))
 	}

@@ -787,6 +787,10 @@ func testListOpsFilters(t *testing.T, open Opener) {
 		{"lease before", store.Filter{States: []store.State{store.Executing}, LeaseBefore: at(5 * time.Minute)}, []store.Op{stagingRun}},
 		{"key", store.Filter{Key: "trigger-3"}, []store.Op{prodReq}},
 		{"unknown key", store.Filter{Key: "trigger-9"}, nil},
+		{"latest per app", store.Filter{LatestPerApp: true}, []store.Op{prodRun, stagingRun}},
+		{"latest per app in a state", store.Filter{States: []store.State{store.Succeeded, store.Pending}, LatestPerApp: true}, []store.Op{prodReq}},
+		{"latest per app, one app", store.Filter{App: "staging", LatestPerApp: true}, []store.Op{stagingRun}},
+		{"latest per app, limit", store.Filter{States: []store.State{store.Executing}, LatestPerApp: true, Limit: 1}, []store.Op{prodRun}},
 	} {
 		got, err := s.ListOps(t.Context(), tt.f)
 		if err != nil {
