@@ -1,0 +1,156 @@
+package commands_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/syncbot/syncbot/internal/adminapi"
+	"github.com/syncbot/syncbot/internal/approval"
+	"github.com/syncbot/syncbot/internal/clock"
+	"github.com/syncbot/syncbot/internal/commands"
+	"github.com/syncbot/syncbot/internal/fakeadmin"
+	"github.com/syncbot/syncbot/internal/store"
+	"github.com/syncbot/syncbot/internal/store/sqlite"
+)
+
+const (
+	groupID   = "5b2ec991973129243223a114"
+	prodID    = "64b7f0c2a1b2c3d4e5f60718"
+	stagingID = "64b7f0c2a1b2c3d4e5f60719"
+)
+
+// slackRecorder is commands.Slack that accepts everything and remembers
+// the channel posts.
+type slackRecorder struct {
+	mu    sync.Mutex
+	posts []string
+}
+
+func (r *slackRecorder) Post(_ context.Context, _ string, m commands.Message) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.posts = append(r.posts, m.Text)
+	return fmt.Sprintf("1700000000.%06d", len(r.posts)), nil
+}
+func (r *slackRecorder) Update(context.Context, string, string, commands.Message) error { return nil }
+func (r *slackRecorder) Ephemeral(context.Context, string, string, commands.Message) error {
+	return nil
+}
+func (r *slackRecorder) Respond(context.Context, string, commands.Message, bool) error { return nil }
+func (r *slackRecorder) UsergroupMembers(context.Context, string) ([]string, error) {
+	return nil, nil
+}
+
+// A command that arrives before the start-up reconcile has run must not be
+// taken for one a dead process left behind: on the embedded store the
+// start-up reconcile settles every unfinished op as abandoned, and it
+// once listed them after the socket was up, so a pause typed in the first
+// milliseconds was settled as "interrupted" while its own PATCH was in
+// flight. Prepare lists what was left before any command is taken; the
+// start-up reconcile works on that list alone.
+func TestStartupReconcileSettlesOnlyWhatEarlierProcessesLeft(t *testing.T) {
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(now)
+
+	// Left by a process that died while pausing prod.
+	left, _, err := st.CreateOp(ctx, store.Op{
+		Key: "dead-trigger", Kind: store.Pause, App: "prod", Requester: "U1", RequesterName: "ada",
+		Channel: "C1", State: store.Executing, SyncAfter: "disabled", Holder: "dead-process",
+		LeaseUntil: now.Add(time.Minute),
+	}, now.Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	fake := fakeadmin.New(fakeadmin.Options{PublicKey: "pub", PrivateKey: "priv", Clock: clk})
+	defer fake.Close()
+	for _, a := range []struct{ id, name string }{{prodID, "prod"}, {stagingID, "staging"}} {
+		fake.AddApp(fakeadmin.App{GroupID: groupID, ID: a.id, Name: a.name, SyncKind: "flexible_sync"})
+	}
+	admin, err := adminapi.New(adminapi.Options{BaseURL: fake.URL(), PublicKey: "pub", PrivateKey: "priv", Clock: clk, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps := map[string]adminapi.App{
+		"prod":    {GroupID: groupID, AppID: prodID},
+		"staging": {GroupID: groupID, AppID: stagingID},
+	}
+	svc := commands.New(commands.Config{
+		Apps: apps, Aliases: []string{"prod", "staging"}, Policy: approval.NewPolicy(nil, 15*time.Minute),
+		Holder: "this-process", Exclusive: true, Lease: 5 * time.Minute,
+	}, admin, st, &slackRecorder{}, clk, slog.New(slog.DiscardHandler))
+
+	if err := svc.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// The socket is up: a pause of staging arrives, is journaled and
+	// announced, and its PATCH goes unanswered until the test ends.
+	fake.Inject(fakeadmin.Fault{Method: "PATCH", Stall: true})
+	cmdCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		svc.HandleCommand(cmdCtx, commands.Invocation{
+			EnvelopeID: "e1", ChannelID: "C1", UserID: "U2", UserName: "bob", Text: "pause staging",
+			TriggerID: "live-trigger", ResponseURL: "https://hooks.slack.invalid/r",
+		})
+	}()
+	defer func() { cancel(); <-done }()
+	var live store.Op
+	eventually(t, "the live pause to reach its PATCH", func() bool {
+		ops, err := st.ListOps(ctx, store.Filter{Key: "live-trigger"})
+		if err != nil || len(ops) == 0 || ops[0].MessageTS == "" {
+			return false
+		}
+		live = ops[0]
+		return true
+	})
+
+	// Now the start-up reconcile runs.
+	svc.Reconcile(ctx, true)
+
+	got, err := st.GetOp(ctx, left.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != store.Failed || !strings.Contains(got.Outcome, "interrupted") {
+		t.Errorf("the dead process's pause: %s %q; want failed, interrupted (prod is still running)", got.State, got.Outcome)
+	}
+	got, err = st.GetOp(ctx, live.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != store.Executing || got.Outcome != "" {
+		t.Errorf("the live pause was settled by the start-up reconcile: %s %q; want it left executing", got.State, got.Outcome)
+	}
+	if got.Holder != "this-process" {
+		t.Errorf("the live pause is held by %q; want this-process", got.Holder)
+	}
+}
+
+// eventually spins (yielding, never sleeping) until cond holds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for !cond() {
+		if ctx.Err() != nil {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		runtime.Gosched()
+	}
+}
