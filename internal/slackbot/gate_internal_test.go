@@ -1,6 +1,9 @@
 package slackbot
 
 import (
+	"context"
+	"log/slog"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -65,6 +68,54 @@ func TestGateOpensAfterMaxHoldInASteadyStream(t *testing.T) {
 		// Closed by the second event, at 1 ms: open by 21 ms at the latest.
 		if got := <-opened; got > 21*time.Millisecond {
 			t.Errorf("work waited %v in a steady stream, want at most 21ms", got)
+		}
+	})
+}
+
+// While a burst arrives the pool only queues: no worker goroutine starts
+// (and competes with the acks) until the gate opens, and then every
+// queued job runs.
+func TestPoolStartsNoWorkerWhileTheGateIsShut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t.Context(), 2, 10, slog.New(slog.DiscardHandler))
+		var mu sync.Mutex
+		var ran []int
+		for i := range 5 {
+			p.gate.hold()
+			j := &job{acked: make(chan struct{}), run: func(context.Context) {
+				mu.Lock()
+				defer mu.Unlock()
+				ran = append(ran, i)
+			}}
+			if !p.tryEnqueue(j) {
+				t.Fatalf("job %d refused", i)
+			}
+			close(j.acked)
+			time.Sleep(time.Millisecond) // fake time: a burst, 1 ms apart
+		}
+		synctest.Wait()
+		p.mu.Lock()
+		running, queued := p.running, len(p.queue)
+		p.mu.Unlock()
+		// The first event looked alone, so its job ran at once.
+		mu.Lock()
+		first := append([]int(nil), ran...)
+		mu.Unlock()
+		if running != 0 || queued != 4 || len(first) != 1 {
+			t.Fatalf("during the burst: %d workers, %d queued, ran %v; want 0, 4 and the first job", running, queued, first)
+		}
+		<-p.gate.wait()
+		synctest.Wait()
+		p.wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(ran) != 5 {
+			t.Fatalf("ran %v once the gate opened, want all 5", ran)
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.running != 0 || len(p.queue) != 0 {
+			t.Errorf("after the burst: %d workers, %d queued; want none", p.running, len(p.queue))
 		}
 	})
 }

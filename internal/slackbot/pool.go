@@ -41,7 +41,7 @@ type pool struct {
 }
 
 func newPool(ctx context.Context, workers, queue int, log *slog.Logger) *pool {
-	return &pool{
+	p := &pool{
 		ctx:      ctx,
 		log:      log,
 		workers:  workers,
@@ -49,27 +49,45 @@ func newPool(ctx context.Context, workers, queue int, log *slog.Logger) *pool {
 		gate:     newGate(workQuiet, workMaxHold),
 		notes:    make(chan struct{}, workers),
 	}
+	p.gate.onOpen = p.start
+	return p
 }
 
 // tryEnqueue hands j to the pool unless workers and queue are all busy.
+// While the gate is shut (a burst is arriving) it only queues: the
+// workers start when the gate opens, so that starting and scheduling a
+// goroutine per envelope does not compete with the acks of the burst.
 func (p *pool) tryEnqueue(j *job) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	switch {
-	case p.running < p.workers:
-		p.running++
-		p.wg.Go(func() { p.work(j) })
-		return true
-	case len(p.queue) < p.queueCap:
-		p.queue = append(p.queue, j)
-		return true
+	if p.running+len(p.queue) >= p.workers+p.queueCap {
+		return false
 	}
-	return false
+	p.queue = append(p.queue, j)
+	if p.gate.isOpen() {
+		p.startLocked()
+	}
+	return true
 }
 
-// work runs j, then whatever is queued, and exits when the queue is empty.
-func (p *pool) work(j *job) {
-	for j != nil {
+// start runs workers for what is queued, up to the bound; the gate calls
+// it when it opens.
+func (p *pool) start() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.startLocked()
+}
+
+func (p *pool) startLocked() {
+	for n := min(p.workers-p.running, len(p.queue)); n > 0; n-- {
+		p.running++
+		p.wg.Go(p.work)
+	}
+}
+
+// work runs queued jobs and exits when the queue is empty.
+func (p *pool) work() {
+	for j := p.next(); j != nil; j = p.next() {
 		<-j.acked
 		// Ack first, across the whole burst: see gate.
 		select {
@@ -83,7 +101,6 @@ func (p *pool) work(j *job) {
 		} else {
 			p.run(j)
 		}
-		j = p.next()
 	}
 }
 
@@ -181,6 +198,7 @@ type gate struct {
 	closedAt time.Time // when it last closed
 	due      time.Time // when it may open
 	timer    *time.Timer
+	onOpen   func() // called, unlocked, each time the gate opens
 }
 
 func newGate(quiet, maxHold time.Duration) *gate {
@@ -194,6 +212,13 @@ func (g *gate) wait() <-chan struct{} {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.ch
+}
+
+// isOpen reports whether work may start now.
+func (g *gate) isOpen() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.open
 }
 
 // hold notes an event from the socket.
@@ -224,14 +249,19 @@ func (g *gate) hold() {
 // raced a hold) is set again.
 func (g *gate) release() {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	if g.open {
+		g.mu.Unlock()
 		return
 	}
 	if d := time.Until(g.due); d > 0 {
 		g.timer.Reset(d)
+		g.mu.Unlock()
 		return
 	}
 	g.open = true
 	close(g.ch)
+	g.mu.Unlock()
+	if g.onOpen != nil {
+		g.onOpen()
+	}
 }
