@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -29,6 +30,33 @@ func reportMemory(b *testing.B, idle, peak int64) {
 		b.ReportMetric(float64(idle), "idle-rss-B")
 	}
 	b.ReportMetric(float64(peak), "peak-rss-B")
+}
+
+// BenchmarkIdle is the memory of a bot that is doing nothing, with 2 apps
+// and with 200: once its warm-up is done (idle-rss-B), then after
+// -idle-wait, long enough for two background sweeps (settled-rss-B, split
+// into anon-B and file-B: the binary's touched pages). ns/op: start to
+// warm-up done.
+func BenchmarkIdle(b *testing.B) {
+	binaries(b)
+	for _, n := range []int{2, 200} {
+		b.Run(fmt.Sprintf("apps=%d", n), func(b *testing.B) {
+			w := newWorld(b, "app", n, fakeadmin.Options{})
+			var warm time.Duration
+			var idle, settled mem
+			for range b.N {
+				r := runIdle(w, *flagIdleWait)
+				warm += r.warm
+				idle.rss, settled.rss = max(idle.rss, r.idle.rss), max(settled.rss, r.settled.rss)
+				settled.anon, settled.file = max(settled.anon, r.settled.anon), max(settled.file, r.settled.file)
+			}
+			b.ReportMetric(float64(warm.Nanoseconds())/float64(b.N), "ns/op")
+			b.ReportMetric(float64(idle.rss), "idle-rss-B")
+			b.ReportMetric(float64(settled.rss), "settled-rss-B")
+			b.ReportMetric(float64(settled.anon), "anon-B")
+			b.ReportMetric(float64(settled.file), "file-B")
+		})
+	}
 }
 
 // BenchmarkAck is the ack latency of a burst of -burst status commands

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +30,7 @@ var (
 	flagPauseApps   = flag.Int("pause-apps", 200, "distinct apps paused in burst B")
 	flagTerminates  = flag.Int("terminates", 100, "terminate requests approved at once")
 	flagBotEnv      = flag.String("bot-env", "", "extra environment for the bot process, space separated (GOGC=50 GOMEMLIMIT=24MiB …)")
+	flagIdleWait    = flag.Duration("idle-wait", 30*time.Second, "how long BenchmarkIdle leaves the bot alone before its settled figure")
 	flagProfileDir  = flag.String("profile-dir", "", "run bench/profbot (cmd/bot plus profiling) instead of cmd/bot and write each process's trace, CPU and heap profiles here")
 )
 
@@ -157,10 +159,11 @@ func (w *world) syncApps() string {
 
 // proc is a bot (or bare handler) process.
 type proc struct {
-	tb   testing.TB
-	cmd  *exec.Cmd
-	log  string
-	done chan error
+	tb     testing.TB
+	cmd    *exec.Cmd
+	log    string
+	done   chan error
+	warmed chan struct{} // closed when the bot logs that its warm-up is done
 }
 
 // startProc runs path against w's fakes and waits for its socket.
@@ -190,11 +193,13 @@ func (w *world) startProc(path string, extraEnv ...string) *proc {
 		"SYNC_HTTP_ADDR=127.0.0.1:0",
 		"SYNC_ADMIN_CONCURRENCY=" + strconv.Itoa(*flagConcurrency),
 	}, append(append(profiles(tb), strings.Fields(*flagBotEnv)...), extraEnv...)...)
-	cmd.Stdout, cmd.Stderr = logf, logf
+	warmed := make(chan struct{})
+	out := io.MultiWriter(logf, &lineWatch{want: []byte(warmLine), seen: warmed})
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	p := &proc{tb: tb, cmd: cmd, log: logPath, done: make(chan error, 1)}
+	p := &proc{tb: tb, cmd: cmd, log: logPath, done: make(chan error, 1), warmed: warmed}
 	go func() { p.done <- cmd.Wait(); logf.Close() }()
 	tb.Cleanup(func() { p.stop() })
 	connected := make(chan error, 1)
@@ -240,11 +245,24 @@ func (p *proc) stop() {
 
 // memory reads VmRSS and VmHWM (peak RSS) of the process, in bytes.
 func (p *proc) memory() (rss, peak int64) {
+	m := p.memoryDetail()
+	return m.rss, m.peak
+}
+
+// mem is a process's memory from /proc/PID/status, in bytes. RSS is anon
+// (heap, stacks, the runtime's own) plus file (the binary's pages that
+// have been touched) plus shmem.
+type mem struct {
+	rss, peak, anon, file int64
+}
+
+func (p *proc) memoryDetail() mem {
 	p.tb.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		p.tb.Fatalf("read /proc status: %v", err)
 	}
+	var m mem
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -254,12 +272,16 @@ func (p *proc) memory() (rss, peak int64) {
 		kb, _ := strconv.ParseInt(f[1], 10, 64)
 		switch f[0] {
 		case "VmRSS:":
-			rss = kb << 10
+			m.rss = kb << 10
 		case "VmHWM:":
-			peak = kb << 10
+			m.peak = kb << 10
+		case "RssAnon:":
+			m.anon = kb << 10
+		case "RssFile:":
+			m.file = kb << 10
 		}
 	}
-	return rss, peak
+	return m
 }
 
 func ctxFor(d time.Duration) context.Context {
@@ -300,9 +322,54 @@ func (w *world) waitAdmin(what string, d time.Duration, cond func() bool) {
 	}
 }
 
-// waitWarm waits for the bot's background warm-up: a login and one
-// services lookup per app.
-func (w *world) waitWarm(d time.Duration) {
+// warmLine is what the bot logs once its background warm-up (a login
+// and one services lookup per app) is done and its garbage handed back.
+const warmLine = "Admin API warm-up done"
+
+// waitWarm waits for the bot to log that its warm-up is done.
+func (p *proc) waitWarm(d time.Duration) {
+	p.tb.Helper()
+	select {
+	case <-p.warmed:
+	case err := <-p.done:
+		p.done <- err
+		p.fail("the process exited during its warm-up: %v", err)
+	case <-time.After(d):
+		p.fail("no %q within %v", warmLine, d)
+	}
+}
+
+// lineWatch is a process's output sink that closes seen at the first
+// line containing want. The exec package feeds it from one goroutine.
+type lineWatch struct {
+	want []byte
+	seen chan struct{}
+	line []byte // the unfinished last line
+	done bool
+}
+
+func (l *lineWatch) Write(b []byte) (int, error) {
+	if l.done {
+		return len(b), nil
+	}
+	l.line = append(l.line, b...)
+	for {
+		i := bytes.IndexByte(l.line, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		if bytes.Contains(l.line[:i], l.want) {
+			l.done, l.line = true, nil
+			close(l.seen)
+			return len(b), nil
+		}
+		l.line = l.line[i+1:]
+	}
+}
+
+// waitWarmCalls waits for the warm-up of a bot running in this process,
+// whose log is not at hand: a login and one services lookup per app.
+func (w *world) waitWarmCalls(d time.Duration) {
 	w.tb.Helper()
 	w.waitAdmin("the warm-up (login and one services GET per app)", d, func() bool {
 		return w.admin.Logins() >= 1 && w.adminCalls(isServices) >= len(w.apps)

@@ -58,7 +58,7 @@ func runStatusBurst(w *world, n int, warm bool) ackRun {
 	p := w.startProc(botBin)
 	defer p.stop()
 	if warm {
-		w.waitWarm(60 * time.Second)
+		p.waitWarm(60 * time.Second)
 	}
 	idle, _ := p.memory()
 	answers := w.count(n, func(ev fakeslack.Event) bool { return isStatusAnswer(ev) && ev.Ephemeral.User == alice })
@@ -115,7 +115,7 @@ func runPauseBurst(w *world, latency time.Duration) changeRun {
 	w.admin.SetLatency(0)
 	p := w.startProc(botBin)
 	defer p.stop()
-	w.waitWarm(60 * time.Second)
+	p.waitWarm(60 * time.Second)
 	idle, _ := p.memory()
 	w.admin.SetLatency(latency)
 
@@ -162,7 +162,7 @@ func runChanges(w *world, latency time.Duration, k int) []changeRun {
 	w.admin.SetLatency(0)
 	p := w.startProc(botBin)
 	defer p.stop()
-	w.waitWarm(60 * time.Second)
+	p.waitWarm(60 * time.Second)
 	w.admin.SetLatency(latency)
 	var runs []changeRun
 	for i := range k {
@@ -201,7 +201,7 @@ func runTerminates(w *world, latency time.Duration) terminateRun {
 	w.admin.SetLatency(0)
 	p := w.startProc(botBin)
 	defer p.stop()
-	w.waitWarm(60 * time.Second)
+	p.waitWarm(60 * time.Second)
 	idle, _ := p.memory()
 
 	n := len(w.apps)
@@ -284,7 +284,7 @@ func runHour(tb testing.TB, minutes int) hourRun {
 	if err := w.slack.WaitConnected(ctxFor(30*time.Second), 1); err != nil {
 		tb.Fatal(err)
 	}
-	w.waitWarm(30 * time.Second)
+	w.waitWarmCalls(30 * time.Second)
 
 	var r hourRun
 	paused := false
@@ -310,5 +310,24 @@ func runHour(tb testing.TB, minutes int) hourRun {
 		r.callsPerChange = append(r.callsPerChange, len(w.admin.Calls())-before)
 	}
 	r.logins, r.refreshes = w.admin.Logins(), w.admin.Refreshes()
+	return r
+}
+
+type idleRun struct {
+	warm          time.Duration // start to warm-up done
+	idle, settled mem
+}
+
+// runIdle starts a bot on w, waits for its warm-up and reads its memory,
+// then leaves it alone for wait and reads it again.
+func runIdle(w *world, wait time.Duration) idleRun {
+	botBin, _ := binaries(w.tb)
+	start := time.Now()
+	p := w.startProc(botBin)
+	defer p.stop()
+	p.waitWarm(60 * time.Second)
+	r := idleRun{warm: time.Since(start), idle: p.memoryDetail()}
+	time.Sleep(wait) // nothing to wait for: the figure is what idling costs
+	r.settled = p.memoryDetail()
 	return r
 }

@@ -27,6 +27,13 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("bot: %d acks, idle %d, peak %d", len(r.acks), r.idle, r.peak)
 		}
 	})
+	t.Run("idle", func(t *testing.T) {
+		w := newWorld(t, "app", 3, fakeadmin.Options{})
+		r := runIdle(w, 0)
+		if m := r.settled; r.warm <= 0 || r.idle.rss <= 0 || m.anon <= 0 || m.file <= 0 || m.anon+m.file > m.rss {
+			t.Errorf("warm-up %v, idle %+v, settled %+v", r.warm, r.idle, m)
+		}
+	})
 	t.Run("status-at-connect", func(t *testing.T) {
 		w := newWorld(t, "app", 2, fakeadmin.Options{})
 		w.admin.SetLatency(latency)

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -192,22 +193,29 @@ func appRefs(cfg []config.App) (map[string]adminapi.App, []string) {
 // goroutine stacks (its own and its flight's), which with 200 apps left
 // about 4 MiB behind in the idle bot (docs/benchmarks.md).
 func warm(ctx context.Context, log *slog.Logger, admin *adminapi.Client, apps map[string]adminapi.App, conc int) {
+	start := time.Now()
 	if err := admin.Login(ctx); err != nil {
 		log.Warn("Admin API login at start failed; commands will retry", "err", err)
 		return
 	}
 	var g errgroup.Group
 	g.SetLimit(max(conc, 1))
+	var failed atomic.Int32
 	for alias, app := range apps {
 		g.Go(func() error {
 			if _, err := admin.Service(ctx, app); err != nil {
+				failed.Add(1)
 				log.Warn("finding the app's mongodb-atlas service failed", "app", alias, "err", err)
 			}
 			return nil
 		})
 	}
 	_ = g.Wait()
+	if ctx.Err() != nil {
+		return
+	}
 	debug.FreeOSMemory()
+	log.Info("Admin API warm-up done", "apps", len(apps), "failed", failed.Load(), "duration", time.Since(start).Round(time.Millisecond).String())
 }
 
 func holderName() string {

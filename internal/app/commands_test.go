@@ -187,15 +187,16 @@ func TestAdminAPIFailuresAreExplainedAndTheBotGoesOn(t *testing.T) {
 // every answer; every ack must arrive while nothing has been answered.
 func TestBurstAcksBeforeAnyAdminAnswer(t *testing.T) {
 	e := newEnv(t)
-	e.waitAdmin("the warm-up to find every app's service", func() bool {
-		seen := map[string]bool{}
-		for _, c := range e.admin.Calls() {
-			if strings.HasSuffix(c.Path, "/services") {
-				seen[c.Path] = true
-			}
+	e.waitLog("Admin API warm-up done", `"apps":3`, `"failed":0`)
+	seen := map[string]bool{}
+	for _, c := range e.admin.Calls() {
+		if strings.HasSuffix(c.Path, "/services") {
+			seen[c.Path] = true
 		}
-		return len(seen) == 3
-	})
+	}
+	if len(seen) != 3 {
+		t.Fatalf("warm-up done after looking up %d apps' services, want 3", len(seen))
+	}
 	release := e.admin.Hold()
 	defer release()
 	answered := len(e.admin.Calls())
