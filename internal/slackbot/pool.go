@@ -179,7 +179,8 @@ const (
 // writer and our reader (four goroutines handing each envelope along) wait
 // in the run queue behind them: on 2 cores the burst's ack p99 was 14 ms
 // (up to 100 ms on a busy machine) against 6-8 ms for a bare slack-go
-// handler, and is 8.7 ms with the gate (docs/benchmarks.md).
+// handler. With the gate, and workers started only once it opens, the
+// bot's p99 is within noise of the bare handler's (docs/benchmarks.md).
 //
 // The reader calls hold for every event. An event that comes alone (none
 // in the previous quiet) leaves the gate open, so a lone command's work
