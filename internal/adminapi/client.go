@@ -181,7 +181,9 @@ func defaultHTTPClient(conc int) *http.Client {
 			ResponseHeaderTimeout: 30 * time.Second,
 			ExpectContinueTimeout: time.Second,
 			IdleConnTimeout:       90 * time.Second,
-			MaxIdleConnsPerHost:   conc,
+			// A slot carries up to two requests (ReadForChange): keep a
+			// connection for each, or HTTP/1.1 redials after every wave.
+			MaxIdleConnsPerHost: 2 * conc,
 		},
 		// A redirect would be followed without the Authorization header
 		// (another host) or turn a PATCH into a GET: surface it instead.

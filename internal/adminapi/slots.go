@@ -95,8 +95,10 @@ func (s *slots) remove(w chan struct{}) bool {
 // round trips instead of ceil(200/16)×2 (docs/benchmarks.md, burst B).
 //
 // The slot is taken by the first call of the trip to need it and given
-// back when the last call in flight ends; a call that starts later (a
-// retry after a backoff) takes one again.
+// back when the last call in flight ends. A call that starts later (a
+// retry after a backoff) shares the slot if a sibling still holds it, and
+// waits for a new one otherwise: a trip never has more than its two
+// requests open.
 type trip struct {
 	turn chan struct{} // held while taking the slot or counting calls
 	n    int           // calls of the trip in flight on the slot

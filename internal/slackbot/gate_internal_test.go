@@ -119,3 +119,65 @@ func TestPoolStartsNoWorkerWhileTheGateIsShut(t *testing.T) {
 		}
 	})
 }
+
+// A job counts once against the pool's capacity from the moment it is
+// accepted, whether or not its worker has been scheduled yet.
+func TestPoolCountsEachAcceptedJobOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t.Context(), 1, 1, slog.New(slog.DiscardHandler))
+		release := make(chan struct{})
+		var ran sync.WaitGroup
+		enqueue := func() bool {
+			j := &job{acked: make(chan struct{}), run: func(context.Context) { <-release; ran.Done() }}
+			close(j.acked)
+			ran.Add(1)
+			if !p.tryEnqueue(j) {
+				ran.Done()
+				return false
+			}
+			return true
+		}
+		// One worker and one queue place: two jobs fit, the third does not,
+		// even before the first job's worker has run.
+		if !enqueue() || !enqueue() {
+			t.Fatal("a job was refused with a worker or a queue place free")
+		}
+		if enqueue() {
+			t.Fatal("a third job was accepted by a pool of one worker and one queue place")
+		}
+		synctest.Wait()
+		p.mu.Lock()
+		running, queued := p.running, len(p.queue)
+		p.mu.Unlock()
+		if running != 1 || queued != 1 {
+			t.Errorf("%d workers, %d queued; want 1 and 1", running, queued)
+		}
+		close(release)
+		ran.Wait()
+		p.wg.Wait()
+	})
+}
+
+// The shutdown drain runs a job that was queued behind a shut gate and
+// has no worker yet, instead of reporting an empty pool.
+func TestPoolDrainRunsJobsQueuedBehindTheGate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPool(t.Context(), 4, 4, slog.New(slog.DiscardHandler))
+		p.gate.hold()
+		p.gate.hold() // a burst: the gate is shut
+		ran := make(chan struct{})
+		j := &job{acked: make(chan struct{}), run: func(context.Context) { close(ran) }}
+		close(j.acked)
+		if !p.tryEnqueue(j) {
+			t.Fatal("job refused")
+		}
+		if !p.drain(time.Second) {
+			t.Fatal("drain timed out")
+		}
+		select {
+		case <-ran:
+		default:
+			t.Fatal("drain reported an empty pool while an acked job was still queued")
+		}
+	})
+}

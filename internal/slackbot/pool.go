@@ -78,16 +78,22 @@ func (p *pool) start() {
 	p.startLocked()
 }
 
+// startLocked hands each queued job a worker of its own, up to the bound.
+// The job leaves the queue here, not when its worker is first scheduled,
+// so that running+len(queue) counts every accepted job once.
 func (p *pool) startLocked() {
-	for n := min(p.workers-p.running, len(p.queue)); n > 0; n-- {
+	for p.running < p.workers && len(p.queue) > 0 {
+		j := p.queue[0]
+		p.queue[0] = nil
+		p.queue = p.queue[1:]
 		p.running++
-		p.wg.Go(p.work)
+		p.wg.Go(func() { p.work(j) })
 	}
 }
 
-// work runs queued jobs and exits when the queue is empty.
-func (p *pool) work() {
-	for j := p.next(); j != nil; j = p.next() {
+// work runs j, then whatever is queued, and exits when the queue is empty.
+func (p *pool) work(j *job) {
+	for ; j != nil; j = p.next() {
 		<-j.acked
 		// Ack first, across the whole burst: see gate.
 		select {
@@ -148,6 +154,10 @@ func (p *pool) goNote(fn func(ctx context.Context)) bool {
 // whether everything finished. Only call it once the reader has stopped
 // enqueueing.
 func (p *pool) drain(timeout time.Duration) bool {
+	// Jobs queued behind a shut gate have no worker yet, so wg does not
+	// count them: start them now rather than when the gate would open.
+	p.gate.openNow()
+	p.start()
 	done := make(chan struct{})
 	go func() {
 		p.wg.Wait()
@@ -213,6 +223,20 @@ func (g *gate) wait() <-chan struct{} {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.ch
+}
+
+// openNow opens the gate at once (for the shutdown drain).
+func (g *gate) openNow() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.open {
+		return
+	}
+	g.open = true
+	close(g.ch)
+	if g.timer != nil {
+		g.timer.Stop()
+	}
 }
 
 // isOpen reports whether work may start now.
