@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/syncbot/syncbot/internal/app"
+	"github.com/syncbot/syncbot/internal/config"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 	"github.com/syncbot/syncbot/internal/fakeslack"
 )
@@ -295,4 +297,43 @@ func TestReadyzFollowsTheSocketNotTheAdminAPI(t *testing.T) {
 	e.slack.ClearFaults()
 	e.wait("the bot to reconnect", func() bool { return e.slack.Connections() == 1 })
 	readyz(200)
+}
+
+// TestSecondInstallSaysItsOwnCommand: an install under SYNC_SLASH_COMMAND
+// tells people to type its command, never /sync, which would reach the
+// other install.
+func TestSecondInstallSaysItsOwnCommand(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.SlackCommand = "/sync-staging" })
+	stale := regexp.MustCompile("/sync([^-a-z]|$)")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+
+	id, err := e.slack.SlashCommand(fakeslack.SlashCommand{UserID: alice, UserName: "alice", ChannelID: channel, ChannelName: "ops", Command: "/sync-staging", Text: "pause prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.slack.WaitAck(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	m := e.channelMessage("Paused sync for")
+	last := m.Versions[len(m.Versions)-1]
+	all := last.Text + "\n" + string(last.Blocks)
+	if !strings.Contains(all, "`/sync-staging resume prod`") {
+		t.Errorf("the pause message does not say how to resume with /sync-staging:\n%s", all)
+	}
+	if loc := stale.FindStringIndex(all); loc != nil {
+		t.Errorf("the pause message says /sync: …%s…", all[max(0, loc[0]-40):loc[1]])
+	}
+
+	id, err = e.slack.SlashCommand(fakeslack.SlashCommand{UserID: alice, UserName: "alice", ChannelID: channel, ChannelName: "ops", Command: "/sync-staging", Text: "frobnicate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.slack.WaitAck(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	usage := e.whisper(alice, 1)
+	if !strings.Contains(usage, "/sync-staging help") || stale.MatchString(usage) {
+		t.Errorf("usage answer: %s; want /sync-staging help and no /sync", usage)
+	}
 }

@@ -111,6 +111,9 @@ func New(cfg Config, admin Admin, st store.Store, sl Slack, clk clock.Clock, log
 	if cfg.Command == "" {
 		cfg.Command = "/sync"
 	}
+	if cfg.Command != "/sync" {
+		sl = renamed{Slack: sl, to: cfg.Command}
+	}
 	if cfg.Holder == "" {
 		cfg.Holder = "syncbot"
 	}
