@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -25,18 +24,22 @@ const (
 	stagingID = "64b7f0c2a1b2c3d4e5f60719"
 )
 
-// slackRecorder is commands.Slack that accepts everything and remembers
-// the channel posts.
+// slackRecorder is commands.Slack that accepts everything and counts the
+// channel posts; onPost, if set, runs at each.
 type slackRecorder struct {
-	mu    sync.Mutex
-	posts []string
+	mu     sync.Mutex
+	posts  int
+	onPost func()
 }
 
-func (r *slackRecorder) Post(_ context.Context, _ string, m commands.Message) (string, error) {
+func (r *slackRecorder) Post(_ context.Context, _ string, _ commands.Message) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.posts = append(r.posts, m.Text)
-	return fmt.Sprintf("1700000000.%06d", len(r.posts)), nil
+	r.posts++
+	if r.onPost != nil {
+		r.onPost()
+	}
+	return fmt.Sprintf("1700000000.%06d", r.posts), nil
 }
 func (r *slackRecorder) Update(context.Context, string, string, commands.Message) error { return nil }
 func (r *slackRecorder) Ephemeral(context.Context, string, string, commands.Message) error {
@@ -87,10 +90,15 @@ func TestStartupReconcileSettlesOnlyWhatEarlierProcessesLeft(t *testing.T) {
 		"prod":    {GroupID: groupID, AppID: prodID},
 		"staging": {GroupID: groupID, AppID: stagingID},
 	}
+	// The live pause is journaled as executing, reads, posts "in progress"
+	// and PATCHes; the post tells the test it is under way.
+	posted := make(chan struct{})
+	var once sync.Once
+	sl := &slackRecorder{onPost: func() { once.Do(func() { close(posted) }) }}
 	svc := commands.New(commands.Config{
 		Apps: apps, Aliases: []string{"prod", "staging"}, Policy: approval.NewPolicy(nil, 15*time.Minute),
 		Holder: "this-process", Exclusive: true, Lease: 5 * time.Minute,
-	}, admin, st, &slackRecorder{}, clk, slog.New(slog.DiscardHandler))
+	}, admin, st, sl, clk, slog.New(slog.DiscardHandler))
 
 	if err := svc.Prepare(ctx); err != nil {
 		t.Fatal(err)
@@ -100,7 +108,6 @@ func TestStartupReconcileSettlesOnlyWhatEarlierProcessesLeft(t *testing.T) {
 	// announced, and its PATCH goes unanswered until the test ends.
 	fake.Inject(fakeadmin.Fault{Method: "PATCH", Stall: true})
 	cmdCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -110,15 +117,16 @@ func TestStartupReconcileSettlesOnlyWhatEarlierProcessesLeft(t *testing.T) {
 		})
 	}()
 	defer func() { cancel(); <-done }()
-	var live store.Op
-	eventually(t, "the live pause to reach its PATCH", func() bool {
-		ops, err := st.ListOps(ctx, store.Filter{Key: "live-trigger"})
-		if err != nil || len(ops) == 0 || ops[0].MessageTS == "" {
-			return false
-		}
-		live = ops[0]
-		return true
-	})
+	select {
+	case <-posted:
+	case <-done:
+		t.Fatal("the live pause ended before posting")
+	}
+	ops, err := st.ListOps(ctx, store.Filter{Key: "live-trigger"})
+	if err != nil || len(ops) != 1 || ops[0].State != store.Executing {
+		t.Fatalf("the live pause once announced: %+v, %v; want it journaled, executing", ops, err)
+	}
+	live := ops[0]
 
 	// Now the start-up reconcile runs.
 	svc.Reconcile(ctx, true)
@@ -139,18 +147,5 @@ func TestStartupReconcileSettlesOnlyWhatEarlierProcessesLeft(t *testing.T) {
 	}
 	if got.Holder != "this-process" {
 		t.Errorf("the live pause is held by %q; want this-process", got.Holder)
-	}
-}
-
-// eventually spins (yielding, never sleeping) until cond holds.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	for !cond() {
-		if ctx.Err() != nil {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		runtime.Gosched()
 	}
 }
