@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -49,11 +50,12 @@ func breakGlassOp(state store.State) store.Op {
 
 // TestGolden renders every message syncbot sends and compares it with
 // testdata/<name>.golden.json; go test -update rewrites them.
-func TestGolden(t *testing.T) {
+// goldenCases are every message syncbot renders, one per golden file.
+func goldenCases() map[string]commands.Message {
 	decided := func(s store.State, by string) func(*store.Op) {
 		return func(o *store.Op) { o.State, o.DecidedBy = s, by }
 	}
-	cases := map[string]commands.Message{
+	return map[string]commands.Message{
 		"help":              commands.HelpMessage("/sync", []string{"prod", "staging"}),
 		"status_running":    commands.StatusMessage(commands.StatusView{App: "prod", State: "enabled", Kind: "flexible_sync", Now: t0}),
 		"status_paused":     commands.StatusMessage(commands.StatusView{App: "prod", State: "disabled", Kind: "sync", LastDisabled: t0.Add(-3 * time.Hour), Last: ptr(with(baseOp(store.Pause, store.Succeeded), func(o *store.Op) { o.CreatedAt = t0.Add(-3 * time.Hour) })), Now: t0}),
@@ -95,16 +97,25 @@ func TestGolden(t *testing.T) {
 		"pending_both": commands.PendingMessage([]store.Op{baseOp(store.Terminate, store.Pending)}, []store.Op{with(breakGlassOp(store.Succeeded), func(o *store.Op) { o.ID = 41 })}, t0.Add(time.Hour)),
 		"pending_none": commands.PendingMessage(nil, nil, t0),
 	}
-	for name, m := range cases {
+}
+
+// goldenJSON is m as its golden file holds it.
+func goldenJSON(t *testing.T, m commands.Message) []byte {
+	t.Helper()
+	b, err := json.MarshalIndent(struct {
+		Text   string `json:"text"`
+		Blocks any    `json:"blocks"`
+	}{m.Text, m.Blocks}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
+
+func TestGolden(t *testing.T) {
+	for name, m := range goldenCases() {
 		t.Run(name, func(t *testing.T) {
-			got, err := json.MarshalIndent(struct {
-				Text   string `json:"text"`
-				Blocks any    `json:"blocks"`
-			}{m.Text, m.Blocks}, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
+			got := goldenJSON(t, m)
 			path := filepath.Join("testdata", name+".golden.json")
 			if *update {
 				if err := os.WriteFile(path, got, 0o644); err != nil {
@@ -170,3 +181,26 @@ func TestCardLimits(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// An install under another slash command renames every /sync in every
+// message, in the text and in every block, and changes nothing else.
+func TestRenamedMessagesChangeOnlyTheCommand(t *testing.T) {
+	stale := regexp.MustCompile("/sync([^-a-z]|$)")
+	mentions := 0
+	for name, m := range goldenCases() {
+		want := goldenJSON(t, m)
+		got := goldenJSON(t, commands.RenameCommand(m, "/sync-staging"))
+		if loc := stale.FindIndex(got); loc != nil {
+			t.Errorf("%s: still says /sync: …%s…", name, got[max(0, loc[0]-40):loc[1]])
+		}
+		if !bytes.Equal(bytes.ReplaceAll(got, []byte("/sync-staging"), []byte("/sync")), want) {
+			t.Errorf("%s: the rename changed more than the command:\n%s", name, got)
+		}
+		if bytes.Contains(want, []byte("/sync")) {
+			mentions++
+		}
+	}
+	if mentions < 10 {
+		t.Errorf("only %d messages mention /sync; the test checks little", mentions)
+	}
+}
