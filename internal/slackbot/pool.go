@@ -155,9 +155,8 @@ func (p *pool) goNote(fn func(ctx context.Context)) bool {
 // enqueueing.
 func (p *pool) drain(timeout time.Duration) bool {
 	// Jobs queued behind a shut gate have no worker yet, so wg does not
-	// count them: start them now rather than when the gate would open.
+	// count them: open it now, which starts them.
 	p.gate.openNow()
-	p.start()
 	done := make(chan struct{})
 	go func() {
 		p.wg.Wait()
@@ -225,18 +224,13 @@ func (g *gate) wait() <-chan struct{} {
 	return g.ch
 }
 
-// openNow opens the gate at once (for the shutdown drain).
+// openNow opens the gate at once (for the shutdown drain); the timer,
+// when it fires, finds it open.
 func (g *gate) openNow() {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.open {
-		return
-	}
-	g.open = true
-	close(g.ch)
-	if g.timer != nil {
-		g.timer.Stop()
-	}
+	g.due = time.Time{}
+	g.mu.Unlock()
+	g.release()
 }
 
 // isOpen reports whether work may start now.
