@@ -41,6 +41,13 @@ var next = map[State][]State{
 // CanMove reports whether from → to is a transition of the machine.
 func CanMove(from, to State) bool { return slices.Contains(next[from], to) }
 
+// initial are the states an operation may be created in: a request waits
+// for approval; a pause, a resume or a break-glass terminate runs at once.
+var initial = []State{Pending, Executing}
+
+// CanStart reports whether an operation may be created in s.
+func CanStart(s State) bool { return slices.Contains(initial, s) }
+
 // Action is what a person asks of a pending request.
 type Action string
 

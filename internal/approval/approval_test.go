@@ -163,4 +163,13 @@ func TestMachine(t *testing.T) {
 	if approval.Pending.Final() || approval.Executing.Final() {
 		t.Error("live state reported final")
 	}
+	for _, s := range all {
+		want := s == approval.Pending || s == approval.Executing
+		if got := approval.CanStart(s); got != want {
+			t.Errorf("CanStart(%s) = %v, want %v", s, got, want)
+		}
+	}
+	if approval.CanStart("") {
+		t.Error("CanStart(\"\") = true")
+	}
 }

@@ -8,11 +8,12 @@ import (
 	"github.com/syncbot/syncbot/internal/store"
 )
 
-// Store counts the failures of st's calls. Not-found, a lost race and a busy
-// app are answers, not failures, and are not counted.
+// Store counts the failures of st's calls. Not-found, a lost race (a lost
+// lease among them) and a busy target are answers, not failures, and are
+// not counted; a forbidden move is a bug, and is.
 func Store(st store.Store, m *Metrics) store.Store {
 	// Zero series from the start, so a dashboard sees 0, not "no data".
-	for _, method := range []string{"CreateOp", "GetOp", "Transition", "Reclaim", "SetMessage", "ListOps", "Events", "SaveSnapshot", "Snapshot", "ClaimReminder", "MarkShown", "Acknowledge", "Ping"} {
+	for _, method := range []string{"CreateOp", "GetOp", "Transition", "Reclaim", "Renew", "Fence", "SetMessage", "ListOps", "Events", "SaveSnapshot", "Snapshot", "LegacySnapshot", "AdoptLegacy", "ClaimReminder", "MarkShown", "Acknowledge", "Ping"} {
 		m.storeErrors.WithLabelValues(method)
 	}
 	return &countingStore{st, m}
@@ -55,6 +56,18 @@ func (c *countingStore) Reclaim(ctx context.Context, id int64, holder string, no
 	return o, err
 }
 
+func (c *countingStore) Renew(ctx context.Context, id int64, holder string, until time.Time) error {
+	err := c.st.Renew(ctx, id, holder, until)
+	c.count("Renew", err)
+	return err
+}
+
+func (c *countingStore) Fence(ctx context.Context, id int64, holder string, now, until time.Time, effect string) error {
+	err := c.st.Fence(ctx, id, holder, now, until, effect)
+	c.count("Fence", err)
+	return err
+}
+
 func (c *countingStore) SetMessage(ctx context.Context, id int64, channel, ts string) error {
 	err := c.st.SetMessage(ctx, id, channel, ts)
 	c.count("SetMessage", err)
@@ -79,10 +92,22 @@ func (c *countingStore) SaveSnapshot(ctx context.Context, s store.Snapshot) erro
 	return err
 }
 
-func (c *countingStore) Snapshot(ctx context.Context, app string) (store.Snapshot, error) {
-	s, err := c.st.Snapshot(ctx, app)
+func (c *countingStore) Snapshot(ctx context.Context, t store.Target) (store.Snapshot, error) {
+	s, err := c.st.Snapshot(ctx, t)
 	c.count("Snapshot", err)
 	return s, err
+}
+
+func (c *countingStore) LegacySnapshot(ctx context.Context, alias string) (store.Snapshot, error) {
+	s, err := c.st.LegacySnapshot(ctx, alias)
+	c.count("LegacySnapshot", err)
+	return s, err
+}
+
+func (c *countingStore) AdoptLegacy(ctx context.Context, resolve func(alias string) (store.Target, bool)) (store.AdoptReport, error) {
+	r, err := c.st.AdoptLegacy(ctx, resolve)
+	c.count("AdoptLegacy", err)
+	return r, err
 }
 
 func (c *countingStore) ClaimReminder(ctx context.Context, key string, at time.Time) (bool, error) {

@@ -1,8 +1,24 @@
 // Package store holds syncbot's journal: operations (pause, resume and
 // terminate requests) with their state machine, the append-only audit log,
-// and the sync configuration last seen per app. Every state change is a
+// and the sync configuration last seen per target. Every state change is a
 // conditional write, so the store, not any process's memory, decides which
 // of two racing clicks or replicas wins.
+//
+// An operation is bound to its target's identity (Target: group and app
+// ids), fixed when it is requested; the SYNC_APPS alias it was asked by is
+// only a label, because an alias can be re-pointed at another app while a
+// request waits. Exclusion (one executing op per target) and saved
+// configurations (snapshots) go by that identity too.
+//
+// The store enforces the state machine of package approval: a move not in
+// approval.CanMove is refused (ErrForbiddenMove) and nothing is written.
+// An executing op is held by one process under a lease: the holder renews
+// it (Renew), proves it still holds it just before each effect (Fence), and
+// names itself when it settles the op (Change.Fence), so a worker whose op
+// was taken over by the sweeper (Reclaim) can neither act nor write.
+//
+// Rows from before targets existed name only an alias; AdoptLegacy binds
+// them to what the alias names now, once SYNC_APPS is known.
 //
 // Implementations: store/sqlite (embedded, one process) and store/postgres
 // (several replicas). Both pass storetest.Run.
@@ -13,6 +29,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/syncbot/syncbot/internal/approval"
@@ -42,13 +59,61 @@ const (
 	Expired   = approval.Expired
 )
 
+// Target is what an operation changes, by identity, fixed when it is
+// requested.
+type Target struct {
+	Kind      string // "sync" today; "cluster" and "trigger" come later
+	GroupID   string // Atlas project id
+	AppID     string // App Services app _id
+	ServiceID string // the app's mongodb-atlas service id ("" if unknown)
+	Name      string // kind-specific: cluster name, trigger id; "" for sync
+}
+
+// SyncTarget is the Kind of a Device Sync target.
+const SyncTarget = "sync"
+
+// legacyKind is the first segment of the exclusion key of a row journaled
+// before targets existed ("alias/<app>"); no target may take it as its kind.
+const legacyKind = "alias"
+
+// Bound reports whether t names something: a kind, a project, and an app
+// (or, for kinds without an app, a name). No field may contain "/", which
+// keeps Key unambiguous.
+func (t Target) Bound() bool {
+	for _, f := range []string{t.Kind, t.GroupID, t.AppID, t.ServiceID, t.Name} {
+		if strings.Contains(f, "/") {
+			return false
+		}
+	}
+	return t.Kind != "" && t.Kind != legacyKind && t.GroupID != "" && (t.AppID != "" || t.Name != "")
+}
+
+// Key is t's identity as one string, "<kind>/<group>/<app>", with
+// "/<name>" after it when Name is set; "" when !t.Bound(). The service id
+// is left out: it is a detail of the app, not part of what it is.
+func (t Target) Key() string {
+	if !t.Bound() {
+		return ""
+	}
+	k := t.Kind + "/" + t.GroupID + "/" + t.AppID
+	if t.Name != "" {
+		k += "/" + t.Name
+	}
+	return k
+}
+
+// LegacyKey is the exclusion key of an op journaled before targets existed
+// and not bound since (AdoptLegacy): its alias is all it has.
+func LegacyKey(alias string) string { return legacyKind + "/" + alias }
+
 // Op is one journaled operation. A terminate request is an Op of kind
 // Terminate that starts Pending; people refer to it as T-<ID>.
 type Op struct {
 	ID            int64
 	Key           string // dedupe key (the command's trigger_id): unique
 	Kind          Kind
-	App           string // alias from SYNC_APPS
+	App           string // the SYNC_APPS alias it was asked by: a label, not what it changes
+	Target        Target // what it changes; unbound only for an op journaled before targets and not yet adopted
 	Requester     string // Slack user ID
 	RequesterName string
 	Channel       string
@@ -61,7 +126,7 @@ type Op struct {
 	SyncAfter     string // target sync state
 	DecidedBy     string // who approved, denied or cancelled (Slack user ID)
 	Outcome       string // what happened, in words (an error text on failure)
-	Holder        string // the process executing it
+	Holder        string // the process executing it; set whenever State is Executing
 	LeaseUntil    time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
@@ -78,15 +143,20 @@ type Op struct {
 // Change is one transition of an Op, applied only if the Op is still in the
 // expected state. The zero value of a field leaves the column unchanged.
 type Change struct {
+	// Fence is the holder a transition from Executing expects: it applies
+	// only while Fence holds the op, so a worker that lost its lease
+	// cannot settle an op another process took over. Required from
+	// Executing, ignored otherwise.
+	Fence      string
 	To         State
 	Actor      string // Slack user ID, or "syncbot" for the bot itself
 	At         time.Time
 	Outcome    string
 	DecidedBy  string
-	SyncBefore string // set when the state is re-read at execution
-	Holder     string
-	LeaseUntil time.Time
-	Note       string // extra audit detail
+	SyncBefore string    // set when the state is re-read at execution
+	Holder     string    // required when To is Executing
+	LeaseUntil time.Time // required when To is Executing
+	Note       string    // extra audit detail
 	// Quiet says no channel message shows the op (it was answered to its
 	// asker alone: a no-op, a refusal): it counts as shown in ch.To, so
 	// Filter.Unshown never lists it.
@@ -95,20 +165,24 @@ type Change struct {
 
 // Event is one audit record. The audit log is append-only.
 type Event struct {
-	ID     int64
-	OpID   int64
-	At     time.Time
-	Actor  string
-	Action string // "requested" ("break-glass" for a break-glass op), the state moved to, "reclaimed" or "acknowledged"
-	From   State  // "" for the creating event
+	ID    int64
+	OpID  int64
+	At    time.Time
+	Actor string
+	// Action is "requested" ("break-glass" for a break-glass op), the
+	// state moved to, "reclaimed", "acknowledged", or "effect" (Fence: the
+	// Actor is the holder about to act, the Detail the effect).
+	Action string
+	From   State // "" for the creating event
 	To     State
 	Detail string
 }
 
-// Snapshot is the last sync object seen for an app, kept so that resume can
-// re-send it after a terminate.
+// Snapshot is the last sync object seen for a target, kept so that resume
+// can re-send it after a terminate.
 type Snapshot struct {
-	App      string
+	Target   Target // unbound only for a legacy snapshot (LegacySnapshot)
+	App      string // the alias it was saved under: a label
 	SyncKind string
 	Sync     json.RawMessage
 	OpID     int64
@@ -119,7 +193,8 @@ type Snapshot struct {
 // first (highest ID first).
 type Filter struct {
 	Key           string // only the op with this dedupe key
-	App           string
+	App           string // only ops asked by this alias (history by alias)
+	TargetKey     string // only ops on this target (Target.Key, or LegacyKey for unbound ones)
 	States        []State
 	ExpiresBefore time.Time // only ops whose ExpiresAt is set and before this
 	LeaseBefore   time.Time // only ops whose LeaseUntil is set and before this
@@ -143,13 +218,42 @@ var (
 	// ErrConflict: the op was not in the expected state; another click,
 	// replica or the expiry sweeper got there first.
 	ErrConflict = errors.New("state changed concurrently")
+	// ErrLeaseLost: the caller no longer holds the executing op (another
+	// process reclaimed it, or it was settled): it must not act on it.
+	// It is also an ErrConflict, so code that handles a lost race
+	// handles this one.
+	ErrLeaseLost error = leaseLost{}
+	// ErrForbiddenMove: a transition (or a creation in a state) that the
+	// state machine of package approval does not have. A caller's bug,
+	// not a race.
+	ErrForbiddenMove = errors.New("not a move of the state machine")
 )
 
-// BusyError says another operation is executing on the same app.
+type leaseLost struct{}
+
+func (leaseLost) Error() string        { return "lease lost" }
+func (leaseLost) Is(target error) bool { return target == ErrConflict }
+
+// BusyError says another operation is executing on the same target.
 type BusyError struct{ Op Op }
 
 func (e *BusyError) Error() string {
-	return fmt.Sprintf("app %q is busy with %s T-%d", e.Op.App, e.Op.Kind, e.Op.ID)
+	return fmt.Sprintf("%q (%s) is busy with %s T-%d", e.Op.App, e.Op.Target.Key(), e.Op.Kind, e.Op.ID)
+}
+
+// AdoptReport counts what AdoptLegacy did.
+type AdoptReport struct {
+	OpsBound int // ops given the target their alias names now
+	OpsLeft  int // ops whose alias names nothing now: they stay unbound
+	// OpsBusy: ops whose alias resolves but that stay unbound, because
+	// another op executes on their target (or they started executing
+	// during the adoption); a later AdoptLegacy binds them.
+	OpsBusy    int
+	Moved      int // legacy snapshots moved to their target
+	Superseded int // legacy snapshots dropped: their target had a newer one
+	Left       int // legacy snapshots whose alias names nothing now: unusable, kept for LegacySnapshot
+	// Unresolved lists the aliases of the rows left behind, sorted.
+	Unresolved []string
 }
 
 // Store is the journal. All methods are safe for concurrent use, including
@@ -158,30 +262,64 @@ type Store interface {
 	// CreateOp inserts op (ID, CreatedAt, UpdatedAt assigned; CreatedAt =
 	// at; ReviewedBy and ReviewedAt ignored) and appends a "requested"
 	// audit event ("break-glass" for a BreakGlass op, which must be a
-	// Terminate). If an op with the same Key
-	// exists it is returned with created == false and nothing is written.
-	// An op created in Executing fails with *BusyError when another op on the
-	// same app is executing.
+	// Terminate). op.Target must be Bound, and op.State an initial state
+	// (approval.CanStart; else ErrForbiddenMove); an op created Executing
+	// needs a Holder and a LeaseUntil. If an op with the same Key exists it
+	// is returned with created == false and nothing is written. An op
+	// created in Executing fails with *BusyError when another op on the
+	// same target is executing.
 	CreateOp(ctx context.Context, op Op, at time.Time) (saved Op, created bool, err error)
 	// GetOp returns ErrNotFound for an unknown id.
 	GetOp(ctx context.Context, id int64) (Op, error)
 	// Transition moves op id from state from to ch.To and appends an audit
-	// event, atomically. It returns ErrConflict (the current op is returned
-	// too) when the op is not in from, and *BusyError when ch.To is
-	// Executing and another op on the app is executing.
+	// event, atomically. A move approval.CanMove does not allow fails with
+	// ErrForbiddenMove, as does one from Executing without ch.Fence; both
+	// write nothing. It returns ErrConflict (the current op is returned
+	// too) when the op is not in from; from Executing, ErrLeaseLost (the
+	// current op too) when ch.Fence does not hold it; and *BusyError when
+	// ch.To is Executing and another op on the target is executing.
 	Transition(ctx context.Context, id int64, from State, ch Change) (Op, error)
 	// Reclaim hands an executing op whose lease ended before now to holder
 	// (the reconciler), extending the lease to until. ErrConflict if the op is
 	// not executing or its lease is still live.
 	Reclaim(ctx context.Context, id int64, holder string, now, until time.Time) (Op, error)
+	// Renew extends the lease of executing op id held by holder to until.
+	// ErrLeaseLost when the op is not executing or another holder has it;
+	// ErrNotFound for an unknown id. It writes no audit event.
+	Renew(ctx context.Context, id int64, holder string, until time.Time) error
+	// Fence proves, just before an effect, that holder still holds
+	// executing op id with a live lease at now (lease_until > now),
+	// extends the lease to until, and appends an audit event (action
+	// "effect", detail effect, e.g. `PATCH sync state "disabled"`),
+	// atomically. ErrLeaseLost otherwise (ErrNotFound for an unknown id);
+	// nothing is written then.
+	Fence(ctx context.Context, id int64, holder string, now, until time.Time, effect string) error
 	// SetMessage records where the op is shown in Slack.
 	SetMessage(ctx context.Context, id int64, channel, ts string) error
 	ListOps(ctx context.Context, f Filter) ([]Op, error)
 	// Events returns an op's audit events in the order they were written.
 	Events(ctx context.Context, opID int64) ([]Event, error)
+	// SaveSnapshot keeps s as the last one of s.Target, which must be
+	// Bound; s.Sync must be valid JSON.
 	SaveSnapshot(ctx context.Context, s Snapshot) error
-	// Snapshot returns ErrNotFound when none was saved for app.
-	Snapshot(ctx context.Context, app string) (Snapshot, error)
+	// Snapshot returns t's last snapshot; ErrNotFound when none was saved
+	// for t. A legacy snapshot is never returned here.
+	Snapshot(ctx context.Context, t Target) (Snapshot, error)
+	// LegacySnapshot returns the snapshot saved under alias before
+	// snapshots had targets that AdoptLegacy could not bind to an app
+	// (its Target is unbound); ErrNotFound if none. It must never be
+	// restored, only reported: nobody knows which app it came from.
+	LegacySnapshot(ctx context.Context, alias string) (Snapshot, error)
+	// AdoptLegacy binds the rows journaled before targets existed to what
+	// their alias names now, as resolve says (ok false: the alias names
+	// nothing). An unbound op whose alias resolves gets the target (an
+	// executing one only if no other op executes on the target); a legacy
+	// snapshot whose alias resolves moves to its target unless the target
+	// has a newer one (then it is dropped). Rows whose alias does not
+	// resolve stay as they are: unbound ops, unusable snapshots. resolve
+	// must not return ok with an unbound target. Idempotent, and safe for
+	// several processes to run at once.
+	AdoptLegacy(ctx context.Context, resolve func(alias string) (Target, bool)) (AdoptReport, error)
 	// ClaimReminder claims the reminder named key (e.g. "expiry/42"): it
 	// returns true for exactly one caller across every process sharing the
 	// store, so each reminder is sent once.

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/syncbot/syncbot/internal/approval"
 	"github.com/syncbot/syncbot/internal/store"
 )
 
@@ -46,7 +47,7 @@ func New(db *sql.DB, d Dialect) *Store { return &Store{db: db, d: d} }
 
 // maxAttempts bounds the retries of a write that lost a race to a row which
 // was gone again when we looked for it (PostgreSQL: the executing op on the
-// app finished in between). Each retry means another op made progress.
+// target finished in between). Each retry means another op made progress.
 const maxAttempts = 5
 
 // Actor is the Event actor of what the store itself records (Reclaim).
@@ -55,7 +56,7 @@ const Actor = "syncbot"
 const opColumns = `id, key, kind, app, requester, requester_name, channel, response_url,
 	message_ts, reason, state, sync_kind, sync_before, sync_after, decided_by, outcome,
 	holder, lease_until, created_at, updated_at, expires_at, shown, break_glass,
-	reviewed_by, reviewed_at`
+	reviewed_by, reviewed_at, target_kind, group_id, app_id, service_id, target_name`
 
 func (s *Store) errorf(format string, args ...any) error {
 	return fmt.Errorf(s.d.Name+": "+format, args...)
@@ -66,13 +67,18 @@ func (s *Store) CreateOp(ctx context.Context, op store.Op, at time.Time) (store.
 	switch {
 	case op.Key == "":
 		return store.Op{}, false, s.errorf("create op: empty key")
-	case !known(op.State):
-		return store.Op{}, false, s.errorf("create op: unknown state %q", op.State)
+	case !op.Target.Bound():
+		return store.Op{}, false, s.errorf("create op %q: target %+v is not bound to an identity", op.Key, op.Target)
+	case !approval.CanStart(op.State):
+		return store.Op{}, false, s.errorf("create op %q in %q: %w", op.Key, op.State, store.ErrForbiddenMove)
+	case op.State == store.Executing && (op.Holder == "" || op.LeaseUntil.IsZero()):
+		return store.Op{}, false, s.errorf("create op %q: an executing op needs a holder and a lease", op.Key)
 	case at.IsZero():
 		return store.Op{}, false, s.errorf("create op: zero time")
 	case op.BreakGlass && op.Kind != store.Terminate:
 		return store.Op{}, false, s.errorf("create op: only a terminate can be break-glass, not a %s", op.Kind)
 	}
+	t := op.Target
 	action := "requested"
 	if op.BreakGlass {
 		action = "break-glass"
@@ -83,22 +89,24 @@ func (s *Store) CreateOp(ctx context.Context, op store.Op, at time.Time) (store.
 			created bool
 		)
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			// DO NOTHING without a target covers both unique indexes: the
-			// key and the one executing op per app.
+			// DO NOTHING without a conflict target covers both unique
+			// indexes: the key and the one executing op per target.
 			var err error
 			saved, err = scanOp(tx.QueryRowContext(ctx, `
 				INSERT INTO ops (key, kind, app, requester, requester_name, channel,
 					response_url, message_ts, reason, state, sync_kind, sync_before,
 					sync_after, decided_by, outcome, holder, lease_until, created_at,
-					updated_at, expires_at, break_glass)
+					updated_at, expires_at, break_glass, target_kind, group_id, app_id,
+					service_id, target_name, target_key)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-					$15, $16, $17, $18, $18, $19, $20)
+					$15, $16, $17, $18, $18, $19, $20, $21, $22, $23, $24, $25, $26)
 				ON CONFLICT DO NOTHING
 				RETURNING `+opColumns,
 				op.Key, string(op.Kind), op.App, op.Requester, op.RequesterName, op.Channel,
 				op.ResponseURL, op.MessageTS, op.Reason, string(op.State), op.SyncKind,
 				op.SyncBefore, op.SyncAfter, op.DecidedBy, op.Outcome, op.Holder,
-				nullMicros(op.LeaseUntil), at.UnixMicro(), nullMicros(op.ExpiresAt), op.BreakGlass))
+				nullMicros(op.LeaseUntil), at.UnixMicro(), nullMicros(op.ExpiresAt), op.BreakGlass,
+				t.Kind, t.GroupID, t.AppID, t.ServiceID, t.Name, t.Key()))
 			if err == nil {
 				created = true
 				return insertEvent(ctx, tx, store.Event{
@@ -109,7 +117,7 @@ func (s *Store) CreateOp(ctx context.Context, op store.Op, at time.Time) (store.
 			if !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
-			// Nothing inserted: the key exists, or the app is busy.
+			// Nothing inserted: the key exists, or the target is busy.
 			saved, err = scanOp(tx.QueryRowContext(ctx,
 				`SELECT `+opColumns+` FROM ops WHERE key = $1`, op.Key))
 			if err == nil {
@@ -119,7 +127,7 @@ func (s *Store) CreateOp(ctx context.Context, op store.Op, at time.Time) (store.
 				return err
 			}
 			if op.State == store.Executing {
-				holder, err := executingOn(ctx, tx, op.App)
+				holder, err := executingOn(ctx, tx, t.Key())
 				if err == nil {
 					return &store.BusyError{Op: holder}
 				}
@@ -154,18 +162,20 @@ func (s *Store) GetOp(ctx context.Context, id int64) (store.Op, error) {
 }
 
 // Transition implements store.Store. Besides the contract, it refuses
-// (with an error that is neither ErrConflict nor *BusyError) to leave a
-// final state, to enter Pending, to "move" to the state the op is in, or to
-// be Quiet about a state that is not final: those are bugs in the caller,
-// not races.
+// (with an error that is neither ErrConflict nor *BusyError) to enter
+// Executing without a holder and a lease, or to be Quiet about a state that
+// is not final: those are bugs in the caller, not races.
 func (s *Store) Transition(ctx context.Context, id int64, from store.State, ch store.Change) (store.Op, error) {
+	// The conditional write below checks that the op is in from, so
+	// checking from → ch.To against the machine here checks the move the
+	// database would make.
 	switch {
-	case !known(from) || !known(ch.To):
-		return store.Op{}, s.errorf("transition op %d: unknown state in %q → %q", id, from, ch.To)
-	case from.Final():
-		return store.Op{}, s.errorf("transition op %d: %s is final", id, from)
-	case ch.To == store.Pending || ch.To == from:
-		return store.Op{}, s.errorf("transition op %d: %s → %s is not a transition", id, from, ch.To)
+	case !approval.CanMove(from, ch.To):
+		return store.Op{}, s.errorf("transition op %d %s → %s: %w", id, from, ch.To, store.ErrForbiddenMove)
+	case from == store.Executing && ch.Fence == "":
+		return store.Op{}, s.errorf("transition op %d from executing: no fence (the holder it expects)", id)
+	case ch.To == store.Executing && (ch.Holder == "" || ch.LeaseUntil.IsZero()):
+		return store.Op{}, s.errorf("transition op %d to executing: no holder or lease", id)
 	case ch.At.IsZero():
 		return store.Op{}, s.errorf("transition op %d: zero time", id)
 	case ch.Quiet && !ch.To.Final():
@@ -196,8 +206,12 @@ func (s *Store) Transition(ctx context.Context, id int64, from store.State, ch s
 	if !ch.LeaseUntil.IsZero() {
 		add("lease_until", ch.LeaseUntil.UnixMicro())
 	}
-	update := `UPDATE ops SET ` + strings.Join(set, ", ") +
-		` WHERE id = $1 AND state = $2 RETURNING ` + opColumns
+	cond := `id = $1 AND state = $2`
+	if from == store.Executing {
+		args = append(args, ch.Fence)
+		cond += fmt.Sprintf(" AND holder = $%d", len(args))
+	}
+	update := `UPDATE ops SET ` + strings.Join(set, ", ") + ` WHERE ` + cond + ` RETURNING ` + opColumns
 
 	for range maxAttempts {
 		var op store.Op
@@ -208,7 +222,7 @@ func (s *Store) Transition(ctx context.Context, id int64, from store.State, ch s
 				if op, err = getOp(ctx, tx, id); err != nil {
 					return err
 				}
-				return fmt.Errorf("op is %s, not %s: %w", op.State, from, store.ErrConflict)
+				return notIn(op, from, ch.Fence)
 			}
 			if err != nil {
 				return err
@@ -219,12 +233,15 @@ func (s *Store) Transition(ctx context.Context, id int64, from store.State, ch s
 			})
 		})
 		if err != nil && ch.To == store.Executing && s.d.IsUniqueViolation(err) {
-			// Another op on the app is executing. The transaction is
+			// Another op on the target is executing. The transaction is
 			// rolled back (PostgreSQL aborts it), so look it up afresh.
 			if op, err = getOp(ctx, s.db, id); err != nil {
 				return store.Op{}, s.errorf("transition op %d: %w", id, err)
 			}
-			holder, err := executingOn(ctx, s.db, op.App)
+			holder, err := scanOp(s.db.QueryRowContext(ctx, `
+				SELECT `+opColumns+` FROM ops
+				WHERE state = 'executing' AND id <> $1
+					AND target_key = (SELECT target_key FROM ops WHERE id = $1)`, id))
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // it finished meanwhile
 			}
@@ -239,6 +256,91 @@ func (s *Store) Transition(ctx context.Context, id int64, from store.State, ch s
 		return op, nil
 	}
 	return store.Op{}, s.errorf("transition op %d: lost %d races in a row", id, maxAttempts)
+}
+
+// notIn says why a conditional write found op not in from (held by fence,
+// when from is Executing).
+func notIn(op store.Op, from store.State, fence string) error {
+	switch {
+	case from != store.Executing:
+		return fmt.Errorf("op is %s, not %s: %w", op.State, from, store.ErrConflict)
+	case op.State != store.Executing:
+		// Settled by someone else: for the worker that is losing the op.
+		return fmt.Errorf("op is %s, not executing: %w", op.State, store.ErrLeaseLost)
+	}
+	return fmt.Errorf("op is held by %q, not %q: %w", op.Holder, fence, store.ErrLeaseLost)
+}
+
+// Renew implements store.Store. The lease is extended even if it ran out,
+// as long as nobody reclaimed the op: the holder still holds it then.
+func (s *Store) Renew(ctx context.Context, id int64, holder string, until time.Time) error {
+	switch {
+	case holder == "":
+		return s.errorf("renew lease of op %d: empty holder", id)
+	case until.IsZero():
+		return s.errorf("renew lease of op %d: zero time", id)
+	}
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE ops SET lease_until = $3 WHERE id = $1 AND state = 'executing' AND holder = $2`,
+		id, holder, until.UnixMicro())
+	if err == nil {
+		err = oneRow(res)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		// Say why; the op read here may be newer than the write's view,
+		// which changes only the words.
+		var op store.Op
+		if op, err = getOp(ctx, s.db, id); err == nil {
+			err = notIn(op, store.Executing, holder)
+		}
+	}
+	if err != nil {
+		return s.errorf("renew lease of op %d for %q: %w", id, holder, err)
+	}
+	return nil
+}
+
+// Fence implements store.Store. The audit event's actor is the holder: the
+// log then says which process sent the effect.
+func (s *Store) Fence(ctx context.Context, id int64, holder string, now, until time.Time, effect string) error {
+	switch {
+	case holder == "":
+		return s.errorf("fence op %d: empty holder", id)
+	case now.IsZero() || !until.After(now):
+		return s.errorf("fence op %d: lease must end after now", id)
+	case effect == "":
+		return s.errorf("fence op %d: no effect named", id)
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE ops SET lease_until = $4
+			WHERE id = $1 AND state = 'executing' AND holder = $2 AND lease_until > $3`,
+			id, holder, now.UnixMicro(), until.UnixMicro())
+		if err == nil {
+			err = oneRow(res)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			op, err := getOp(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			if op.State == store.Executing && op.Holder == holder {
+				return fmt.Errorf("lease ran out at %s: %w", stamp(op.LeaseUntil), store.ErrLeaseLost)
+			}
+			return notIn(op, store.Executing, holder)
+		}
+		if err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, store.Event{
+			OpID: id, At: now, Actor: holder, Action: "effect",
+			From: store.Executing, To: store.Executing, Detail: effect,
+		})
+	})
+	if err != nil {
+		return s.errorf("fence op %d for %q: %w", id, holder, err)
+	}
+	return nil
 }
 
 // Reclaim implements store.Store. An executing op with no lease counts as
@@ -315,6 +417,9 @@ func (s *Store) ListOps(ctx context.Context, f store.Filter) ([]store.Op, error)
 	}
 	if f.App != "" {
 		where = append(where, "app = "+arg(f.App))
+	}
+	if f.TargetKey != "" {
+		where = append(where, "target_key = "+arg(f.TargetKey))
 	}
 	if len(f.States) > 0 {
 		ps := make([]string, len(f.States))
@@ -397,44 +502,77 @@ func (s *Store) Events(ctx context.Context, opID int64) ([]store.Event, error) {
 	return evs, nil
 }
 
-// SaveSnapshot implements store.Store. Sync must be valid JSON; OpID 0 means
-// no op.
+// SaveSnapshot implements store.Store. OpID 0 means no op.
 func (s *Store) SaveSnapshot(ctx context.Context, sn store.Snapshot) error {
+	t := sn.Target
 	switch {
-	case sn.App == "":
-		return s.errorf("save snapshot: empty app")
+	case !t.Bound():
+		return s.errorf("save snapshot of %q: target %+v is not bound to an identity", sn.App, t)
 	case !json.Valid(sn.Sync):
-		return s.errorf("save snapshot of %q: sync is not valid JSON", sn.App)
+		return s.errorf("save snapshot of %s: sync is not valid JSON", t.Key())
 	case sn.SavedAt.IsZero():
-		return s.errorf("save snapshot of %q: zero time", sn.App)
+		return s.errorf("save snapshot of %s: zero time", t.Key())
 	}
 	_, err := s.db.ExecContext(ctx, `
-		INSERT INTO snapshots (app, sync_kind, sync, op_id, saved_at)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (app) DO UPDATE SET sync_kind = excluded.sync_kind,
-			sync = excluded.sync, op_id = excluded.op_id, saved_at = excluded.saved_at`,
+		INSERT INTO target_snapshots (target_key, target_kind, group_id, app_id, service_id,
+			target_name, app, sync_kind, sync, op_id, saved_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (target_key) DO UPDATE SET service_id = excluded.service_id,
+			app = excluded.app, sync_kind = excluded.sync_kind, sync = excluded.sync,
+			op_id = excluded.op_id, saved_at = excluded.saved_at`,
+		t.Key(), t.Kind, t.GroupID, t.AppID, t.ServiceID, t.Name,
 		sn.App, sn.SyncKind, string(sn.Sync), sn.OpID, sn.SavedAt.UnixMicro())
 	if err != nil {
-		return s.errorf("save snapshot of %q: %w", sn.App, err)
+		return s.errorf("save snapshot of %s: %w", t.Key(), err)
 	}
 	return nil
 }
 
 // Snapshot implements store.Store.
-func (s *Store) Snapshot(ctx context.Context, app string) (store.Snapshot, error) {
-	sn := store.Snapshot{App: app}
-	var (
-		sync    string
-		savedAt int64
-	)
-	err := s.db.QueryRowContext(ctx,
-		`SELECT sync_kind, sync, op_id, saved_at FROM snapshots WHERE app = $1`, app,
-	).Scan(&sn.SyncKind, &sync, &sn.OpID, &savedAt)
+func (s *Store) Snapshot(ctx context.Context, t store.Target) (store.Snapshot, error) {
+	if !t.Bound() {
+		return store.Snapshot{}, s.errorf("snapshot of %+v: target not bound to an identity", t)
+	}
+	sn, err := scanSnapshot(s.db.QueryRowContext(ctx, `
+		SELECT target_kind, group_id, app_id, service_id, target_name, app,
+			sync_kind, sync, op_id, saved_at
+		FROM target_snapshots WHERE target_key = $1`, t.Key()))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
 	if err != nil {
-		return store.Snapshot{}, s.errorf("snapshot of %q: %w", app, err)
+		return store.Snapshot{}, s.errorf("snapshot of %s: %w", t.Key(), err)
+	}
+	return sn, nil
+}
+
+// LegacySnapshot implements store.Store.
+func (s *Store) LegacySnapshot(ctx context.Context, alias string) (store.Snapshot, error) {
+	sn, err := scanSnapshot(s.db.QueryRowContext(ctx, `
+		SELECT '', '', '', '', '', app, sync_kind, sync, op_id, saved_at
+		FROM snapshots WHERE app = $1`, alias))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return store.Snapshot{}, s.errorf("legacy snapshot of %q: %w", alias, err)
+	}
+	return sn, nil
+}
+
+// scanSnapshot reads target kind, group, app id, service id, name, alias,
+// sync kind, sync, op id and time, in that order.
+func scanSnapshot(row interface{ Scan(...any) error }) (store.Snapshot, error) {
+	var (
+		sn      store.Snapshot
+		t       = &sn.Target
+		sync    string
+		savedAt int64
+	)
+	err := row.Scan(&t.Kind, &t.GroupID, &t.AppID, &t.ServiceID, &t.Name, &sn.App,
+		&sn.SyncKind, &sync, &sn.OpID, &savedAt)
+	if err != nil {
+		return store.Snapshot{}, err
 	}
 	sn.Sync, sn.SavedAt = json.RawMessage(sync), fromMicros(savedAt)
 	return sn, nil
@@ -477,10 +615,11 @@ func getOp(ctx context.Context, q querier, id int64) (store.Op, error) {
 	return op, err
 }
 
-// executingOn returns sql.ErrNoRows when no op on app is executing.
-func executingOn(ctx context.Context, q querier, app string) (store.Op, error) {
+// executingOn returns sql.ErrNoRows when no op on the target with key
+// targetKey is executing.
+func executingOn(ctx context.Context, q querier, targetKey string) (store.Op, error) {
 	return scanOp(q.QueryRowContext(ctx,
-		`SELECT `+opColumns+` FROM ops WHERE app = $1 AND state = 'executing'`, app))
+		`SELECT `+opColumns+` FROM ops WHERE target_key = $1 AND state = 'executing'`, targetKey))
 }
 
 func insertEvent(ctx context.Context, tx *sql.Tx, e store.Event) error {
@@ -506,7 +645,8 @@ func scanOp(row interface{ Scan(...any) error }) (store.Op, error) {
 		&op.Channel, &op.ResponseURL, &op.MessageTS, &op.Reason, &state, &op.SyncKind,
 		&op.SyncBefore, &op.SyncAfter, &op.DecidedBy, &op.Outcome, &op.Holder,
 		&lease, &createdAt, &updatedAt, &expires, &shown, &op.BreakGlass,
-		&op.ReviewedBy, &reviewed)
+		&op.ReviewedBy, &reviewed, &op.Target.Kind, &op.Target.GroupID, &op.Target.AppID,
+		&op.Target.ServiceID, &op.Target.Name)
 	if err != nil {
 		return store.Op{}, err
 	}
@@ -526,15 +666,6 @@ func oneRow(res sql.Result) error {
 		return store.ErrNotFound
 	}
 	return nil
-}
-
-func known(st store.State) bool {
-	switch st {
-	case store.Pending, store.Approved, store.Executing, store.Succeeded,
-		store.Failed, store.Denied, store.Cancelled, store.Expired:
-		return true
-	}
-	return false
 }
 
 func nullMicros(t time.Time) sql.NullInt64 {
