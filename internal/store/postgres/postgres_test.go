@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/syncbot/syncbot/internal/store"
 	"github.com/syncbot/syncbot/internal/store/postgres"
@@ -115,6 +115,8 @@ func TestConcurrentOpen(t *testing.T) {
 	// Every replica sees the others' writes.
 	op, created, err := stores[0].CreateOp(t.Context(), store.Op{
 		Key: "trigger-1", Kind: store.Pause, App: "prod", State: store.Executing,
+		Target: store.Target{Kind: store.SyncTarget, GroupID: "g1", AppID: "a1"},
+		Holder: "replica-1", LeaseUntil: time.Now().Add(time.Minute),
 	}, time.Now())
 	if err != nil || !created {
 		t.Fatalf("CreateOp = created %v, %v", created, err)
@@ -124,6 +126,28 @@ func TestConcurrentOpen(t *testing.T) {
 			t.Errorf("replica %d: GetOp(T-%d): %v", i, op.ID, err)
 		}
 	}
+}
+
+// A journal of a syncbot from before targets (schema 5) is brought up to
+// date on open, and AdoptLegacy carries its rows forward
+// (storetest.Upgrade).
+func TestOpenUpgradesFromBeforeTheLatestMigration(t *testing.T) {
+	name := schema(t, admin(t))
+	cfg, err := pgx.ParseConfig(databaseURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams["search_path"] = pgx.Identifier{name}.Sanitize()
+	db := stdlib.OpenDB(*cfg)
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.ExecContext(t.Context(), `CREATE SCHEMA `+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	// identity as dialect() has it.
+	storetest.Upgrade(t, db, os.DirFS("../sqlstore/migrations"), "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+		func() (store.Store, error) {
+			return postgres.Open(t.Context(), databaseURL(), postgres.WithSchema(name))
+		})
 }
 
 // The database URL may carry a password; no error may repeat it.

@@ -3,12 +3,10 @@ package sqlite_test
 import (
 	"database/sql"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/syncbot/syncbot/internal/store"
 	"github.com/syncbot/syncbot/internal/store/sqlite"
@@ -114,59 +112,17 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	}
 }
 
-// A store made before migration 0005 (a journal in use, without the
-// ops_by_state_app index) is brought up to date on open, its ops intact.
+// A journal of a syncbot from before targets (schema 5) is brought up to
+// date on open, and AdoptLegacy carries its rows forward
+// (storetest.Upgrade).
 func TestOpenUpgradesFromBeforeTheLatestMigration(t *testing.T) {
-	ctx := t.Context()
 	dir := t.TempDir()
-	s, err := sqlite.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	for i, app := range []string{"prod", "staging", "prod"} {
-		if _, _, err := s.CreateOp(ctx, store.Op{Key: fmt.Sprintf("t%d", i), Kind: store.Pause, App: app, Requester: "U1",
-			RequesterName: "ada", Channel: "C1", State: store.Succeeded, SyncAfter: "disabled"}, at); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
-
-	// Back to schema version 4, as a syncbot of before 0005 left it.
 	db, err := sql.Open("sqlite", filepath.Join(dir, "syncbot.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP INDEX ops_by_state_app`, `DELETE FROM schema_migrations WHERE version >= 5`} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	db.Close()
-
-	s, err = sqlite.Open(ctx, dir)
-	if err != nil {
-		t.Fatalf("reopen: %v", err)
-	}
-	defer s.Close()
-	ops, err := s.ListOps(ctx, store.Filter{States: []store.State{store.Succeeded}, LatestPerApp: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, op := range ops {
-		got = append(got, op.Key)
-	}
-	if strings.Join(got, ",") != "t2,t1" {
-		t.Errorf("latest per app after the upgrade: %v, want t2 (prod), t1 (staging)", got)
-	}
-	db, err = sql.Open("sqlite", filepath.Join(dir, "syncbot.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'ops_by_state_app'`).Scan(&n); err != nil || n != 1 {
-		t.Errorf("index ops_by_state_app after the upgrade: %d (%v), want 1", n, err)
-	}
+	t.Cleanup(func() { db.Close() })
+	// identity as dialect() has it.
+	storetest.Upgrade(t, db, os.DirFS("../sqlstore/migrations"), "INTEGER PRIMARY KEY AUTOINCREMENT",
+		func() (store.Store, error) { return sqlite.Open(t.Context(), dir) })
 }

@@ -43,7 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) (open func() (store.Store, er
 		{"TransitionUnknownIsNotFound", testTransitionUnknown},
 		{"FinalStateIsNeverLeft", testFinalStateIsNeverLeft},
 		{"DoubleApproval", testDoubleApproval},
-		{"OneExecutingPerApp", testOneExecutingPerApp},
+		{"OneExecutingPerTarget", testOneExecutingPerTarget},
 		{"ConcurrentExecutingCreates", testConcurrentExecutingCreates},
 		{"TransitionToExecutingWhenBusy", testTransitionToExecutingWhenBusy},
 		{"ConcurrentTransitionsToExecuting", testConcurrentTransitionsToExecuting},
@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore func(t *testing.T) (open func() (store.Store, er
 		{"SetMessage", testSetMessage},
 		{"ListOpsFilters", testListOpsFilters},
 		{"Snapshots", testSnapshots},
+		{"SnapshotsByTarget", testSnapshotsByTarget},
 		{"ReminderClaimedOnce", testReminderClaimedOnce},
 		{"Shown", testShown},
 		{"QuietNeedsAFinalState", testQuietNeedsAFinalState},
@@ -95,12 +96,22 @@ func mustOpen(t *testing.T, open Opener) store.Store {
 	return s
 }
 
+// group is the Atlas project of the suite's targets.
+const group = "6650c0ffee0000000000aaaa"
+
+// target is the sync of the app the suite's alias app names: one app per
+// alias, unless a case says otherwise.
+func target(app string) store.Target {
+	return store.Target{Kind: store.SyncTarget, GroupID: group, AppID: "app-" + app, ServiceID: "svc-" + app}
+}
+
 // terminate is a terminate request as the bot would journal it.
 func terminate(key, app string) store.Op {
 	return store.Op{
 		Key:           key,
 		Kind:          store.Terminate,
 		App:           app,
+		Target:        target(app),
 		Requester:     "U1",
 		RequesterName: "ada",
 		Channel:       "C1",
@@ -119,6 +130,7 @@ func pause(key, app string) store.Op {
 		Key:           key,
 		Kind:          store.Pause,
 		App:           app,
+		Target:        target(app),
 		Requester:     "U1",
 		RequesterName: "ada",
 		Channel:       "C1",
@@ -221,9 +233,9 @@ func checkBusy(t *testing.T, err error, holder store.Op) {
 	if !errors.As(err, &busy) {
 		t.Fatalf("err = %v, want a *store.BusyError naming T-%d", err, holder.ID)
 	}
-	if busy.Op.ID != holder.ID || busy.Op.State != store.Executing || busy.Op.App != holder.App {
-		t.Errorf("BusyError names T-%d (%s on %q), want T-%d executing on %q",
-			busy.Op.ID, busy.Op.State, busy.Op.App, holder.ID, holder.App)
+	if busy.Op.ID != holder.ID || busy.Op.State != store.Executing || busy.Op.Target != holder.Target {
+		t.Errorf("BusyError names T-%d (%s on %s), want T-%d executing on %s",
+			busy.Op.ID, busy.Op.State, busy.Op.Target.Key(), holder.ID, holder.Target.Key())
 	}
 }
 
@@ -373,7 +385,7 @@ func testApproveExecuteSucceed(t *testing.T, open Opener) {
 	checkOp(t, "executing", want, executing)
 
 	succeed := store.Change{To: store.Succeeded, Actor: bot, At: at(2*time.Minute + 500*time.Millisecond),
-		Outcome: "sync terminated"}
+		Outcome: "sync terminated", Fence: "replica-1"}
 	done := transition(t, s, op.ID, store.Executing, succeed)
 	want.State, want.UpdatedAt, want.Outcome = store.Succeeded, succeed.At, "sync terminated"
 	checkOp(t, "succeeded (zero fields of the Change leave columns alone)", want, done)
@@ -391,7 +403,7 @@ func testExecutingFails(t *testing.T, open Opener) {
 	op := create(t, s, pause("trigger-1", "prod"))
 	checkEvents(t, s, op.ID, requested(op))
 	fail := store.Change{To: store.Failed, Actor: bot, At: at(time.Second),
-		Outcome: "409 Conflict: draft open", Note: "admin api"}
+		Outcome: "409 Conflict: draft open", Note: "admin api", Fence: "replica-1"}
 	got := transition(t, s, op.ID, store.Executing, fail)
 	want := op
 	want.State, want.Outcome, want.UpdatedAt = store.Failed, fail.Outcome, fail.At
@@ -421,7 +433,7 @@ func testWrongState(t *testing.T, open Opener) {
 	op := create(t, s, terminate("trigger-1", "prod"))
 
 	got, err := s.Transition(t.Context(), op.ID, store.Approved,
-		store.Change{To: store.Executing, Actor: bot, At: at(time.Minute)})
+		store.Change{To: store.Executing, Actor: bot, At: at(time.Minute), Holder: "replica-1", LeaseUntil: at(2 * time.Minute)})
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("Transition(pending op, from approved): err = %v, want ErrConflict", err)
 	}
@@ -453,13 +465,13 @@ func testTransitionUnknown(t *testing.T, open Opener) {
 func testFinalStateIsNeverLeft(t *testing.T, open Opener) {
 	s := mustOpen(t, open)
 	op := create(t, s, pause("trigger-1", "prod"))
-	fail := store.Change{To: store.Failed, Actor: bot, At: at(time.Second)}
+	fail := store.Change{To: store.Failed, Actor: bot, At: at(time.Second), Fence: "replica-1"}
 	failed := transition(t, s, op.ID, store.Executing, fail)
 	for _, to := range []store.State{store.Executing, store.Succeeded, store.Pending} {
 		_, err := s.Transition(t.Context(), op.ID, store.Failed,
-			store.Change{To: to, Actor: bot, At: at(time.Minute)})
-		if err == nil {
-			t.Errorf("Transition(failed → %s) succeeded, want an error", to)
+			store.Change{To: to, Actor: bot, At: at(time.Minute), Holder: "replica-1", LeaseUntil: at(2 * time.Minute)})
+		if !errors.Is(err, store.ErrForbiddenMove) {
+			t.Errorf("Transition(failed → %s): err = %v, want ErrForbiddenMove", to, err)
 		}
 	}
 	checkOp(t, "GetOp", failed, get(t, s, op.ID))
@@ -513,7 +525,7 @@ func testDoubleApproval(t *testing.T, open Opener) {
 	}
 }
 
-func testOneExecutingPerApp(t *testing.T, open Opener) {
+func testOneExecutingPerTarget(t *testing.T, open Opener) {
 	s := mustOpen(t, open)
 	holder := create(t, s, pause("trigger-1", "prod"))
 
@@ -527,13 +539,14 @@ func testOneExecutingPerApp(t *testing.T, open Opener) {
 		t.Errorf("a refused CreateOp wrote: %d ops on prod, want 1", len(ops))
 	}
 
-	// Other apps do not wait, and a pending request does not hold its app.
+	// Other targets do not wait, and a pending request does not hold its
+	// target.
 	create(t, s, pause("trigger-3", "staging"))
 	create(t, s, terminate("trigger-4", "prod"))
 
 	// Once the holder is done, the refused key is free to use.
 	transition(t, s, holder.ID, store.Executing,
-		store.Change{To: store.Succeeded, Actor: bot, At: at(time.Minute)})
+		store.Change{Fence: "replica-1", To: store.Succeeded, Actor: bot, At: at(time.Minute)})
 	create(t, s, pause("trigger-2", "prod"))
 }
 
@@ -577,7 +590,7 @@ func testTransitionToExecutingWhenBusy(t *testing.T, open Opener) {
 	approved := transition(t, s, req.ID, store.Pending, approve)
 	holder := create(t, s, pause("trigger-2", "prod"))
 
-	execute := store.Change{To: store.Executing, Actor: bot, At: at(2 * time.Minute), Holder: "replica-2"}
+	execute := store.Change{To: store.Executing, Actor: bot, At: at(2 * time.Minute), Holder: "replica-2", LeaseUntil: at(3 * time.Minute)}
 	got, err := s.Transition(t.Context(), req.ID, store.Approved, execute)
 	checkBusy(t, err, holder)
 	if errors.Is(err, store.ErrConflict) {
@@ -590,7 +603,7 @@ func testTransitionToExecutingWhenBusy(t *testing.T, open Opener) {
 	checkEvents(t, s, req.ID, requested(req), moved(req, store.Pending, approve))
 
 	transition(t, s, holder.ID, store.Executing,
-		store.Change{To: store.Succeeded, Actor: bot, At: at(time.Minute)})
+		store.Change{Fence: "replica-1", To: store.Succeeded, Actor: bot, At: at(time.Minute)})
 	transition(t, s, req.ID, store.Approved, execute)
 }
 
@@ -605,7 +618,7 @@ func testConcurrentTransitionsToExecuting(t *testing.T, open Opener) {
 	var errs [racers]error
 	race(racers, func(i int) {
 		_, errs[i] = s.Transition(t.Context(), reqs[i].ID, store.Approved,
-			store.Change{To: store.Executing, Actor: bot, At: at(2 * time.Minute)})
+			store.Change{To: store.Executing, Actor: bot, At: at(2 * time.Minute), Holder: fmt.Sprintf("replica-%d", i), LeaseUntil: at(3 * time.Minute)})
 	})
 	winner := -1
 	for i, err := range errs {
@@ -733,7 +746,7 @@ func testReclaim(t *testing.T, open Opener) {
 	}
 
 	transition(t, s, op.ID, store.Executing,
-		store.Change{To: store.Succeeded, Actor: bot, At: at(4 * time.Minute)})
+		store.Change{Fence: "replica-2", To: store.Succeeded, Actor: bot, At: at(4 * time.Minute)})
 	if _, err := s.Reclaim(t.Context(), op.ID, "replica-3", at(time.Hour), at(2*time.Hour)); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("Reclaim(succeeded op): err = %v, want ErrConflict", err)
 	}
@@ -764,7 +777,7 @@ func testListOpsFilters(t *testing.T, open Opener) {
 	s := mustOpen(t, open)
 	prodDone := create(t, s, pause("trigger-1", "prod"))
 	prodDone = transition(t, s, prodDone.ID, store.Executing,
-		store.Change{To: store.Succeeded, Actor: bot, At: at(time.Second)})
+		store.Change{Fence: "replica-1", To: store.Succeeded, Actor: bot, At: at(time.Second)})
 	stagingRun := create(t, s, pause("trigger-2", "staging")) // lease until +1m
 	prodReq := create(t, s, terminate("trigger-3", "prod"))
 	prodRun := pause("trigger-4", "prod")
@@ -779,6 +792,9 @@ func testListOpsFilters(t *testing.T, open Opener) {
 		{"all, newest first", store.Filter{}, []store.Op{prodRun, prodReq, stagingRun, prodDone}},
 		{"app", store.Filter{App: "prod"}, []store.Op{prodRun, prodReq, prodDone}},
 		{"unknown app", store.Filter{App: "nope"}, nil},
+		{"target", store.Filter{TargetKey: target("prod").Key()}, []store.Op{prodRun, prodReq, prodDone}},
+		{"target and state", store.Filter{TargetKey: target("prod").Key(), States: []store.State{store.Executing}}, []store.Op{prodRun}},
+		{"unknown target", store.Filter{TargetKey: target("nope").Key()}, nil},
 		{"one state", store.Filter{States: []store.State{store.Executing}}, []store.Op{prodRun, stagingRun}},
 		{"states", store.Filter{States: []store.State{store.Pending, store.Succeeded}}, []store.Op{prodReq, prodDone}},
 		{"app and state", store.Filter{App: "prod", States: []store.State{store.Executing}}, []store.Op{prodRun}},
@@ -805,47 +821,100 @@ func testListOpsFilters(t *testing.T, open Opener) {
 
 func testSnapshots(t *testing.T, open Opener) {
 	s := mustOpen(t, open)
-	if _, err := s.Snapshot(t.Context(), "prod"); !errors.Is(err, store.ErrNotFound) {
+	prod := target("prod")
+	if _, err := s.Snapshot(t.Context(), prod); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Snapshot(never saved): err = %v, want ErrNotFound", err)
 	}
 	op := create(t, s, terminate("trigger-1", "prod"))
-	first := store.Snapshot{App: "prod", SyncKind: "flexible_sync", OpID: op.ID, SavedAt: at(0),
+	first := store.Snapshot{Target: prod, App: "prod", SyncKind: "flexible_sync", OpID: op.ID, SavedAt: at(0),
 		Sync: json.RawMessage(`{"state":"enabled","database_name":"app","queryable_fields_names":["owner_id"],"extra":{"é":1.50}}`)}
 	if err := s.SaveSnapshot(t.Context(), first); err != nil {
 		t.Fatalf("SaveSnapshot: %v", err)
 	}
 	check := func(what string, want store.Snapshot) {
 		t.Helper()
-		got, err := s.Snapshot(t.Context(), want.App)
+		got, err := s.Snapshot(t.Context(), want.Target)
 		if err != nil {
-			t.Fatalf("Snapshot(%q): %v", want.App, err)
+			t.Fatalf("Snapshot(%s): %v", want.Target.Key(), err)
 		}
-		// The JSON is kept byte for byte: fields syncbot does not own survive.
-		if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b json.RawMessage) bool {
-			return string(a) == string(b)
-		})); diff != "" {
-			t.Errorf("%s mismatch (-want +got):\n%s", what, diff)
-		}
-		if got.SavedAt.Location() != time.UTC {
-			t.Errorf("SavedAt is in %v, want UTC", got.SavedAt.Location())
-		}
+		checkSnapshot(t, what, want, got)
 	}
 	check("Snapshot", first)
 
-	second := store.Snapshot{App: "prod", SyncKind: "sync", OpID: op.ID, SavedAt: at(time.Minute),
+	// A second save replaces the first, service id and alias label too.
+	second := store.Snapshot{Target: prod, App: "production", SyncKind: "sync", OpID: op.ID, SavedAt: at(time.Minute),
 		Sync: json.RawMessage(`{"state":"disabled","partition":{"key":"owner_id"}}`)}
+	second.Target.ServiceID = "svc-new"
 	if err := s.SaveSnapshot(t.Context(), second); err != nil {
 		t.Fatalf("SaveSnapshot(again): %v", err)
 	}
 	check("Snapshot after a second save", second)
+	// The service id is not part of the identity: asking without it finds
+	// the same snapshot.
+	if got, err := s.Snapshot(t.Context(), prod); err != nil {
+		t.Errorf("Snapshot(%s, the old service id): %v", prod.Key(), err)
+	} else {
+		checkSnapshot(t, "Snapshot by the target with the old service id", second, got)
+	}
 
-	other := store.Snapshot{App: "staging", SyncKind: "flexible_sync", SavedAt: at(time.Minute),
+	other := store.Snapshot{Target: target("staging"), App: "staging", SyncKind: "flexible_sync", SavedAt: at(time.Minute),
 		Sync: json.RawMessage(`{}`)}
 	if err := s.SaveSnapshot(t.Context(), other); err != nil {
 		t.Fatalf("SaveSnapshot(staging): %v", err)
 	}
 	check("Snapshot(staging), with no op", other)
 	check("Snapshot(prod) after saving staging", second)
+
+	unbound := store.Snapshot{App: "prod", SyncKind: "sync", SavedAt: at(time.Hour), Sync: json.RawMessage(`{}`)}
+	if err := s.SaveSnapshot(t.Context(), unbound); err == nil {
+		t.Error("SaveSnapshot with no target succeeded")
+	}
+	check("Snapshot(prod) after a refused save", second)
+	if _, err := s.LegacySnapshot(t.Context(), "prod"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LegacySnapshot(prod) with only bound snapshots: err = %v, want ErrNotFound", err)
+	}
+}
+
+// checkSnapshot compares snapshots, the JSON byte for byte: fields syncbot
+// does not own survive.
+func checkSnapshot(t *testing.T, what string, want, got store.Snapshot) {
+	t.Helper()
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b json.RawMessage) bool {
+		return string(a) == string(b)
+	})); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", what, diff)
+	}
+	if got.SavedAt.Location() != time.UTC {
+		t.Errorf("%s: SavedAt is in %v, want UTC", what, got.SavedAt.Location())
+	}
+}
+
+// testSnapshotsByTarget: an alias re-pointed at another app does not find
+// the first app's snapshot (resume would restore it on the wrong app).
+func testSnapshotsByTarget(t *testing.T, open Opener) {
+	s := mustOpen(t, open)
+	a, b := target("prod"), target("prod")
+	b.AppID, b.ServiceID = "app-prod-2", "svc-prod-2"
+	saved := store.Snapshot{Target: a, App: "prod", SyncKind: "flexible_sync", SavedAt: at(0),
+		Sync: json.RawMessage(`{"state":"enabled"}`)}
+	if err := s.SaveSnapshot(t.Context(), saved); err != nil {
+		t.Fatalf("SaveSnapshot(A): %v", err)
+	}
+	if got, err := s.Snapshot(t.Context(), b); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Snapshot(B, saved for A under the same alias) = %+v, %v; want ErrNotFound", got, err)
+	}
+	other := store.Snapshot{Target: b, App: "prod", SyncKind: "sync", SavedAt: at(time.Minute),
+		Sync: json.RawMessage(`{"state":"disabled"}`)}
+	if err := s.SaveSnapshot(t.Context(), other); err != nil {
+		t.Fatalf("SaveSnapshot(B): %v", err)
+	}
+	for _, want := range []store.Snapshot{saved, other} {
+		got, err := s.Snapshot(t.Context(), want.Target)
+		if err != nil {
+			t.Fatalf("Snapshot(%s): %v", want.Target.Key(), err)
+		}
+		checkSnapshot(t, "Snapshot("+want.Target.Key()+")", want, got)
+	}
 }
 
 func testPing(t *testing.T, open Opener) {
@@ -868,8 +937,8 @@ func testRestart(t *testing.T, open Opener) {
 	running := create(t, s, pause("trigger-2", "staging"))
 	done := create(t, s, pause("trigger-3", "dev"))
 	transition(t, s, done.ID, store.Executing,
-		store.Change{To: store.Failed, Actor: bot, At: at(time.Second), Outcome: "interrupted"})
-	snap := store.Snapshot{App: "prod", SyncKind: "flexible_sync", OpID: req.ID, SavedAt: at(0),
+		store.Change{Fence: "replica-1", To: store.Failed, Actor: bot, At: at(time.Second), Outcome: "interrupted"})
+	snap := store.Snapshot{Target: req.Target, App: "prod", SyncKind: "flexible_sync", OpID: req.ID, SavedAt: at(0),
 		Sync: json.RawMessage(`{"state":"enabled"}`)}
 	if err := s.SaveSnapshot(ctx, snap); err != nil {
 		t.Fatal(err)
@@ -898,7 +967,7 @@ func testRestart(t *testing.T, open Opener) {
 	if got := ids(pending); !cmp.Equal(got, []int64{req.ID}) {
 		t.Errorf("pending requests after a restart: %v, want [%d]", got, req.ID)
 	}
-	got, err := s.Snapshot(ctx, "prod")
+	got, err := s.Snapshot(ctx, req.Target)
 	if err != nil || string(got.Sync) != string(snap.Sync) || !got.SavedAt.Equal(snap.SavedAt) {
 		t.Errorf("Snapshot after a restart = %+v, %v; want %+v", got, err, snap)
 	}
@@ -981,9 +1050,9 @@ func testShown(t *testing.T, open Opener) {
 		return op
 	}
 	done := withMessage(pause("trigger-1", "prod"))
-	done = transition(t, s, done.ID, store.Executing, store.Change{To: store.Succeeded, Actor: bot, At: at(time.Minute)})
+	done = transition(t, s, done.ID, store.Executing, store.Change{Fence: "replica-1", To: store.Succeeded, Actor: bot, At: at(time.Minute)})
 	silent := create(t, s, pause("trigger-2", "staging")) // a no-op: answered to the asker alone
-	silent = transition(t, s, silent.ID, store.Executing, store.Change{To: store.Succeeded, Actor: bot, At: at(time.Minute), Quiet: true})
+	silent = transition(t, s, silent.ID, store.Executing, store.Change{Fence: "replica-1", To: store.Succeeded, Actor: bot, At: at(time.Minute), Quiet: true})
 	if silent.Shown != store.Succeeded {
 		t.Errorf("Shown after a quiet transition = %q, want succeeded", silent.Shown)
 	}
@@ -991,7 +1060,7 @@ func testShown(t *testing.T, open Opener) {
 	denied := withMessage(terminate("trigger-4", "prod"))
 	denied = transition(t, s, denied.ID, store.Pending, store.Change{To: store.Denied, Actor: "U2", At: at(2 * time.Minute), DecidedBy: "U2"})
 	unposted := create(t, s, pause("trigger-5", "qa")) // every post of it failed
-	unposted = transition(t, s, unposted.ID, store.Executing, store.Change{To: store.Failed, Actor: bot, At: at(3 * time.Minute), Outcome: "x"})
+	unposted = transition(t, s, unposted.ID, store.Executing, store.Change{Fence: "replica-1", To: store.Failed, Actor: bot, At: at(3 * time.Minute), Outcome: "x"})
 
 	ids := func(f store.Filter) []int64 {
 		t.Helper()
@@ -1089,7 +1158,7 @@ func testBreakGlass(t *testing.T, open Opener) {
 		t.Errorf("unreviewed = %v, want [%d]", got, bg.ID)
 	}
 
-	done := store.Change{To: store.Succeeded, Actor: bot, At: at(time.Minute), Outcome: "running → terminated"}
+	done := store.Change{To: store.Succeeded, Actor: bot, At: at(time.Minute), Outcome: "running → terminated", Fence: "replica-1"}
 	bg = transition(t, s, bg.ID, store.Executing, done)
 	acked, err := s.Acknowledge(ctx, bg.ID, "U2", at(time.Hour))
 	if err != nil {
