@@ -39,3 +39,10 @@ func (c *Client) resolve(ctx context.Context, app App) (App, error) {
 	}
 	return r, nil
 }
+
+// Resolve returns app as the Admin API knows it: its _id (a client_app_id
+// resolved once and remembered) and its group. An app's identity is what
+// an operation binds to, so that re-pointing an alias cannot redirect it.
+func (c *Client) Resolve(ctx context.Context, app App) (App, error) {
+	return c.resolve(ctx, app)
+}

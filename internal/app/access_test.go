@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncbot/syncbot/internal/commands"
 	"github.com/syncbot/syncbot/internal/fakeslack"
+	"github.com/syncbot/syncbot/internal/messages"
 )
 
 // Who may do what (SYNC_OPERATORS, SYNC_CHANNELS, SYNC_APPROVERS with user
@@ -121,7 +121,7 @@ func TestApproversByUserGroup(t *testing.T) {
 
 	// A lookup that fails refuses the click rather than approving.
 	e.slack.FailMethod("usergroups.users.list", fakeslack.Fault{Error: "ratelimited", Times: 1})
-	e.click(carol, card.TS, commands.ActionApprove, "T-1")
+	e.click(carol, card.TS, messages.ActionApprove, "T-1")
 	want := "I could not check whether you may approve T-1: I could not find out who is in <!subteam^SAPPROVE> (Slack answered `ratelimited`). Nothing changed; try again in a moment."
 	if got := e.whisper(carol, 1); !strings.Contains(got, want) {
 		t.Errorf("failed lookup:\n%s\nwant %q", got, want)
@@ -130,11 +130,11 @@ func TestApproversByUserGroup(t *testing.T) {
 		t.Fatalf("a click whose approver could not be checked changed something: %q", m.Text)
 	}
 
-	e.click(bob, card.TS, commands.ActionApprove, "T-1")
+	e.click(bob, card.TS, messages.ActionApprove, "T-1")
 	if got := e.whisper(bob, 1); !strings.Contains(got, "Only these people may approve or deny terminate requests: <!subteam^SAPPROVE>. Nothing changed.") {
 		t.Errorf("non-member:\n%s", got)
 	}
-	e.click(carol, card.TS, commands.ActionApprove, "T-1")
+	e.click(carol, card.TS, messages.ActionApprove, "T-1")
 	e.waitCard(card.TS, "is terminated")
 	if n := len(e.patches(prodID)); n != 1 {
 		t.Errorf("%d PATCHes, want 1", n)
@@ -157,14 +157,14 @@ func TestEnvelopesFromElsewhereAreIgnored(t *testing.T) {
 	card := e.requestTerminate("prod")
 
 	// A click whose envelope comes from another workspace is ignored too.
-	if _, err := e.slack.Click(fakeslack.Click{UserID: bob, ChannelID: channel, MessageTS: card.TS, ActionID: commands.ActionApprove, Value: "T-1", TeamID: "TOTHER"}); err != nil {
+	if _, err := e.slack.Click(fakeslack.Click{UserID: bob, ChannelID: channel, MessageTS: card.TS, ActionID: messages.ActionApprove, Value: "T-1", TeamID: "TOTHER"}); err != nil {
 		t.Fatal(err)
 	}
 	e.waitLog("click ignored: it comes from another Slack workspace")
 	if n := e.ephemeralCount(bob); n != 0 || len(e.admin.Patches()) != 0 {
 		t.Errorf("a click from elsewhere was answered (%d) or acted on", n)
 	}
-	e.click(bob, card.TS, commands.ActionApprove, "T-1")
+	e.click(bob, card.TS, messages.ActionApprove, "T-1")
 	e.waitCard(card.TS, "is terminated")
 }
 
@@ -176,7 +176,7 @@ func TestSlackConnectClickersAreRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, func(c *configT) { c.SlackTeamID = team })
 			card := e.requestTerminate("prod")
-			for i, act := range []string{commands.ActionApprove, commands.ActionDeny} {
+			for i, act := range []string{messages.ActionApprove, messages.ActionDeny} {
 				id, err := e.slack.Click(fakeslack.Click{UserID: "UEXT", UserName: "ext", UserTeamID: "TPARTNER", ChannelID: channel, MessageTS: card.TS, ActionID: act, Value: "T-1"})
 				if err != nil {
 					t.Fatal(err)
@@ -190,7 +190,7 @@ func TestSlackConnectClickersAreRefused(t *testing.T) {
 			if m := e.card(card.TS); !strings.Contains(m.Text, "asks to terminate") || len(e.admin.Patches()) != 0 {
 				t.Fatalf("an outsider's click changed something: %q", m.Text)
 			}
-			e.click(bob, card.TS, commands.ActionApprove, "T-1") // a member of the workspace
+			e.click(bob, card.TS, messages.ActionApprove, "T-1") // a member of the workspace
 			e.waitCard(card.TS, "is terminated")
 		})
 	}

@@ -22,14 +22,17 @@ import (
 	"github.com/syncbot/syncbot/internal/adminapi"
 	"github.com/syncbot/syncbot/internal/approval"
 	"github.com/syncbot/syncbot/internal/clock"
-	"github.com/syncbot/syncbot/internal/commands"
 	"github.com/syncbot/syncbot/internal/config"
+	"github.com/syncbot/syncbot/internal/messages"
 	"github.com/syncbot/syncbot/internal/metrics"
 	"github.com/syncbot/syncbot/internal/ops"
+	"github.com/syncbot/syncbot/internal/service"
 	"github.com/syncbot/syncbot/internal/slackbot"
 	"github.com/syncbot/syncbot/internal/store"
 	"github.com/syncbot/syncbot/internal/store/postgres"
 	"github.com/syncbot/syncbot/internal/store/sqlite"
+	"github.com/syncbot/syncbot/internal/sweeper"
+	"github.com/syncbot/syncbot/internal/target"
 )
 
 // Options are what tests and tools change; the zero value is production.
@@ -74,21 +77,22 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 	apps, aliases := appRefs(cfg.Apps)
 
 	sl := &slackAdapter{}
-	svc := commands.New(commands.Config{
-		Apps: apps, Aliases: aliases, Command: cfg.SlackCommand,
-		Policy:      approval.NewPolicy(cfg.Approvers, cfg.ApprovalTTL),
-		Operators:   cfg.Operators,
-		Breakglass:  cfg.Breakglass,
-		Channels:    cfg.Channels,
-		Team:        cfg.SlackTeamID,
-		AppID:       cfg.SlackAppID,
-		Holder:      holderName(),
-		Exclusive:   exclusive,
-		SweepEvery:  o.SweepEvery,
-		Lease:       4*cfg.AdminTimeout + time.Minute,
-		Observe:     m.Command,
-		RemindEvery: cfg.ReminderInterval,
-	}, admin, st, sl, o.Clock, log.With("component", "commands"))
+	syncKind := target.Sync{Admin: admin, Apps: apps}
+	holder, lease := holderName(), 4*cfg.AdminTimeout+time.Minute
+	policy := approval.NewPolicy(cfg.Approvers, cfg.ApprovalTTL)
+	svc := service.New(service.Config{
+		Aliases: aliases, Command: cfg.SlackCommand, Policy: policy,
+		Rules: approval.Rules{
+			Operators: cfg.Operators, Breakglass: cfg.Breakglass, Channels: cfg.Channels,
+			Team: cfg.SlackTeamID, AppID: cfg.SlackAppID,
+		},
+		Holder: holder, Lease: lease, Observe: m.Command,
+	}, syncKind, st, sl, o.Clock, log.With("component", "service"))
+	sw := sweeper.New(sweeper.Config{
+		Kinds:  map[string]target.Kind{target.KindSync: syncKind},
+		Holder: holder, Lease: lease, Exclusive: exclusive, Every: o.SweepEvery,
+		RemindEvery: cfg.ReminderInterval, TTL: cfg.ApprovalTTL, Approvers: policy.Approvers(),
+	}, st, svc.Announcer(), o.Clock, log.With("component", "sweeper"))
 	bot, err := slackbot.New(slackbot.Config{
 		AppToken: cfg.SlackAppToken.Reveal(), BotToken: cfg.SlackBotToken.Reveal(), APIURL: cfg.SlackAPIURL,
 		Command: cfg.SlackCommand, Logger: log.With("component", "slackbot"),
@@ -123,8 +127,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 		o.Ready(ln.Addr().String())
 	}
 
-	// Before the socket opens: see Service.Prepare.
-	if err := svc.Prepare(ctx); err != nil {
+	// Before the socket opens: rows from before operations were bound to
+	// their app are bound to what their alias names now (apps configured
+	// by client_app_id once warm-up resolves them), and the sweeper lists
+	// what earlier processes left (see Sweeper.Prepare).
+	adopt(ctx, log, st, configured(apps))
+	if err := sw.Prepare(ctx); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -142,8 +150,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 	})
 	// Warm up in the background: an Atlas outage must not delay the socket,
 	// and the first status should cost one round trip, not three.
-	g.Go(func() error { warm(gctx, log, admin, apps, cfg.AdminConcurrency); return nil })
-	g.Go(func() error { svc.Run(gctx); return nil })
+	g.Go(func() error {
+		warm(gctx, log, admin, apps, cfg.AdminConcurrency)
+		adopt(gctx, log, st, resolved(gctx, admin, apps))
+		return nil
+	})
+	g.Go(func() error { sw.Run(gctx); return nil })
 	g.Go(func() error {
 		if err := bot.Run(gctx); err != nil {
 			return fmt.Errorf("slack: %w", err)
@@ -225,40 +237,81 @@ func holderName() string {
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
+// adopt binds journal rows from before targets existed (see
+// store.AdoptLegacy) to what their alias names now.
+func adopt(ctx context.Context, log *slog.Logger, st store.Store, resolve func(alias string) (store.Target, bool)) {
+	r, err := st.AdoptLegacy(ctx, resolve)
+	switch {
+	case err != nil:
+		log.Warn("binding old journal rows to their apps failed; they stay unbound", "err", err)
+	case r.OpsBound+r.Moved+r.Superseded > 0 || len(r.Unresolved) > 0:
+		log.Info("old journal rows bound to their apps", "ops_bound", r.OpsBound, "ops_unbound", r.OpsLeft+r.OpsBusy,
+			"snapshots_moved", r.Moved, "snapshots_unusable", r.Left, "unresolved_aliases", r.Unresolved)
+	}
+}
+
+// configured resolves an alias from SYNC_APPS alone, without the network:
+// an app named by its _id.
+func configured(apps map[string]adminapi.App) func(string) (store.Target, bool) {
+	return func(alias string) (store.Target, bool) {
+		a, ok := apps[alias]
+		if !ok || a.AppID == "" {
+			return store.Target{}, false
+		}
+		return store.Target{Kind: target.KindSync, GroupID: a.GroupID, AppID: a.AppID}, true
+	}
+}
+
+// resolved also resolves apps named by client_app_id, through the Admin
+// API (cached once warm-up has run).
+func resolved(ctx context.Context, admin *adminapi.Client, apps map[string]adminapi.App) func(string) (store.Target, bool) {
+	return func(alias string) (store.Target, bool) {
+		a, ok := apps[alias]
+		if !ok {
+			return store.Target{}, false
+		}
+		a, err := admin.Resolve(ctx, a)
+		if err != nil {
+			return store.Target{}, false
+		}
+		return store.Target{Kind: target.KindSync, GroupID: a.GroupID, AppID: a.AppID}, true
+	}
+}
+
 // handler adapts Socket Mode envelopes to the command service.
-type handler struct{ svc *commands.Service }
+type handler struct{ svc *service.Service }
 
 func (h handler) HandleCommand(ctx context.Context, c slackbot.Command) {
-	h.svc.HandleCommand(ctx, commands.Invocation{
+	h.svc.HandleCommand(ctx, service.Invocation{
 		EnvelopeID: c.EnvelopeID, ChannelID: c.ChannelID, UserID: c.UserID, UserName: c.UserName,
 		Text: c.Text, ResponseURL: c.ResponseURL, TriggerID: c.TriggerID, TeamID: c.TeamID, APIAppID: c.APIAppID,
 	})
 }
 
 func (h handler) HandleAction(ctx context.Context, a slackbot.Action) {
-	h.svc.HandleAction(ctx, commands.Click{
+	h.svc.HandleAction(ctx, service.Click{
 		EnvelopeID: a.EnvelopeID, ChannelID: a.ChannelID, UserID: a.UserID, UserName: a.UserName,
 		MessageTS: a.MessageTS, ActionID: a.ActionID, Value: a.Value, ResponseURL: a.ResponseURL,
 		TeamID: a.TeamID, APIAppID: a.APIAppID, UserTeamID: a.UserTeamID,
 	})
 }
 
-// slackAdapter lets commands speak through the bot without importing it.
+// slackAdapter lets the service speak through the bot without importing it.
 type slackAdapter struct{ bot *slackbot.Bot }
 
-func (s *slackAdapter) Post(ctx context.Context, ch string, m commands.Message) (string, error) {
+func (s *slackAdapter) Post(ctx context.Context, ch string, m messages.Message) (string, error) {
 	return s.bot.Post(ctx, ch, slackbot.Message(m))
 }
 
-func (s *slackAdapter) Update(ctx context.Context, ch, ts string, m commands.Message) error {
+func (s *slackAdapter) Update(ctx context.Context, ch, ts string, m messages.Message) error {
 	return s.bot.Update(ctx, ch, ts, slackbot.Message(m))
 }
 
-func (s *slackAdapter) Ephemeral(ctx context.Context, ch, user string, m commands.Message) error {
+func (s *slackAdapter) Ephemeral(ctx context.Context, ch, user string, m messages.Message) error {
 	return s.bot.Ephemeral(ctx, ch, user, slackbot.Message(m))
 }
 
-func (s *slackAdapter) Respond(ctx context.Context, url string, m commands.Message, inChannel bool) error {
+func (s *slackAdapter) Respond(ctx context.Context, url string, m messages.Message, inChannel bool) error {
 	return s.bot.Respond(ctx, url, slackbot.Message(m), inChannel)
 }
 

@@ -136,9 +136,13 @@ func TestBreakGlassRunsIsAnnouncedAndReviewed(t *testing.T) {
 	evs, _ := st.Events(context.Background(), op.ID)
 	var actions []string
 	for _, ev := range evs {
-		actions = append(actions, ev.Actor+" "+ev.Action)
+		actor := ev.Actor
+		if ev.Action == "effect" {
+			actor = "holder" // the process that sent the PATCH, by its lease name
+		}
+		actions = append(actions, actor+" "+ev.Action)
 	}
-	if got, want := strings.Join(actions, ", "), "UALICE break-glass, syncbot succeeded, UCAROL acknowledged"; got != want {
+	if got, want := strings.Join(actions, ", "), "UALICE break-glass, holder effect, syncbot succeeded, UCAROL acknowledged"; got != want {
 		t.Errorf("audit log = %s, want %s", got, want)
 	}
 }

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncbot/syncbot/internal/commands"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 	"github.com/syncbot/syncbot/internal/fakeslack"
+	"github.com/syncbot/syncbot/internal/messages"
 )
 
 // Slack and Admin API faults: each operation ends once, with the right
@@ -71,7 +71,7 @@ func TestSlackRateLimitOnUpdateIsWaitedOut(t *testing.T) {
 	e := newEnv(t)
 	card := e.requestTerminate("prod")
 	e.slack.FailMethod("chat.update", fakeslack.Fault{Status: 429, RetryAfter: 1, Times: 2})
-	e.click(bob, card.TS, commands.ActionApprove, "T-1")
+	e.click(bob, card.TS, messages.ActionApprove, "T-1")
 	done := e.waitCard(card.TS, "is terminated")
 	if n := len(e.patches(prodID)); n != 1 {
 		t.Errorf("%d PATCHes, want 1", n)
@@ -135,7 +135,7 @@ func TestLostCardIsPostedFromTheJournal(t *testing.T) {
 	e.slack.ClearFaults()
 	e.advance(e.lease() + 10*time.Second)
 	card := e.channelMessage("asks to terminate")
-	e.click(bob, card.TS, commands.ActionApprove, "T-1")
+	e.click(bob, card.TS, messages.ActionApprove, "T-1")
 	e.waitCard(card.TS, "is terminated")
 	e.assertOneMessage("is terminated")
 }
@@ -162,8 +162,8 @@ func TestAdminServerErrorThenSuccess(t *testing.T) {
 	e.admin.Inject(fakeadmin.Fault{Method: "GET", PathContains: prodID + "/services/", Status: 503, Times: 1, Body: `{"error":"service temporarily unavailable"}`})
 	e.admin.Inject(fakeadmin.Fault{Method: "PATCH", PathContains: prodID, Status: 503, Times: 1, Body: `{"error":"service temporarily unavailable"}`})
 	e.command(alice, "pause prod")
-	e.advanceParked(2, 10*time.Second) // the read's backoff
-	e.advanceParked(2, 10*time.Second) // the PATCH's, before reading back
+	e.advanceParked(3, 10*time.Second) // the read's backoff (the sweeper and the op's lease renewal wait too)
+	e.advanceParked(3, 10*time.Second) // the PATCH's, before reading back
 	m := e.channelMessage("Paused")
 	if n := len(e.patches(prodID)); n != 1 {
 		t.Errorf("%d PATCHes applied, want 1", n)
@@ -196,7 +196,7 @@ func TestAdminPatchTimeoutIsReadBack(t *testing.T) {
 	e := newEnv(t, func(c *configT) { c.AdminTimeout = time.Second })
 	e.admin.Inject(fakeadmin.Fault{Method: "PATCH", PathContains: prodID, ApplyFirst: true, Stall: true, Times: 1})
 	e.command(alice, "pause prod")
-	e.advanceParked(2, 10*time.Second) // the wait before reading back
+	e.advanceParked(3, 10*time.Second) // the wait before reading back
 	m := e.channelMessage("Paused")
 	if n := len(e.patches(prodID)); n != 1 {
 		t.Errorf("%d PATCHes, want 1", n)
@@ -221,8 +221,8 @@ func TestAdminTerminateAnswerLostIsReadBack(t *testing.T) {
 	e := newEnv(t)
 	card := e.requestTerminate("prod")
 	e.admin.Inject(fakeadmin.Fault{Method: "PATCH", PathContains: prodID, ApplyFirst: true, Status: 0, Times: 1})
-	e.click(bob, card.TS, commands.ActionApprove, "T-1")
-	e.advanceParked(2, 10*time.Second)
+	e.click(bob, card.TS, messages.ActionApprove, "T-1")
+	e.advanceParked(3, 10*time.Second)
 	done := e.waitCard(card.TS, "is terminated")
 	if n := len(e.patches(prodID)); n != 1 {
 		t.Errorf("%d PATCHes, want 1", n)

@@ -415,7 +415,8 @@ func (e *env) advance(d time.Duration) {
 }
 
 // advanceParked waits until n goroutines wait on the bot's clock (the
-// sweeper is one; an Admin API retry waiting out its backoff is another),
+// sweeper is one; a running operation's lease renewal another; an Admin
+// API retry waiting out its backoff a third),
 // then moves the clock by d and waits for the sweeper to come round.
 func (e *env) advanceParked(n int, d time.Duration) {
 	e.t.Helper()

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncbot/syncbot/internal/commands"
+	"github.com/syncbot/syncbot/internal/messages"
 )
 
 // Hostile text: what users type arrives HTML-escaped from Slack, is
@@ -50,7 +50,7 @@ func TestHostileReasonsAreInertAndChangeNothing(t *testing.T) {
 	if want := "*Reason:* &lt;http://evil|Approve&gt; &lt;!channel&gt; &amp;amp;lt;"; !strings.Contains(readable(card.Blocks), want) {
 		t.Errorf("the reason is not shown as typed (want %q):\n%s", want, readable(card.Blocks))
 	}
-	e.click(bob, card.TS, commands.ActionDeny, "T-2")
+	e.click(bob, card.TS, messages.ActionDeny, "T-2")
 	e.waitCard(card.TS, "denied")
 	if n := len(e.patches(legacyID)); n != 0 {
 		t.Errorf("%d PATCHes of legacy after a deny", n)

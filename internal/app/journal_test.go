@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/syncbot/syncbot/internal/approval"
-	"github.com/syncbot/syncbot/internal/commands"
 	"github.com/syncbot/syncbot/internal/fakeslack"
+	"github.com/syncbot/syncbot/internal/messages"
 	"github.com/syncbot/syncbot/internal/store"
 	"github.com/syncbot/syncbot/internal/store/postgres"
 	"github.com/syncbot/syncbot/internal/store/sqlite"
@@ -49,12 +49,12 @@ func allOps(t *testing.T, st store.Store) []store.Op {
 // the journal's state, rendered the way the bot renders it.
 func rendered(op store.Op) string {
 	if op.BreakGlass {
-		return commands.BreakGlassMessage(op, nil).Text
+		return messages.New("").BreakGlass(op, nil).Text
 	}
 	if op.Kind == store.Terminate {
-		return commands.CardMessage(op, op.UpdatedAt).Text
+		return messages.New("").Card(op, op.UpdatedAt).Text
 	}
-	return commands.ChangeMessage(op).Text
+	return messages.New("").Change(op).Text
 }
 
 // checkJournal asserts what must hold once everything a crash left behind
@@ -69,7 +69,7 @@ func checkJournal(t *testing.T, st store.Store, fs *fakeslack.Server, needMessag
 	ops := allOps(t, st)
 	byTS := map[string]int64{}
 	for _, op := range ops {
-		name := commands.RequestName(op.ID)
+		name := messages.OpName(op.ID)
 		if !op.State.Final() {
 			t.Errorf("%s (%s) was left %s", name, op.Kind, op.State)
 		}
@@ -81,7 +81,7 @@ func checkJournal(t *testing.T, st store.Store, fs *fakeslack.Server, needMessag
 			continue
 		}
 		if other, dup := byTS[op.MessageTS]; dup {
-			t.Errorf("%s and %s share the message %s", name, commands.RequestName(other), op.MessageTS)
+			t.Errorf("%s and %s share the message %s", name, messages.OpName(other), op.MessageTS)
 		}
 		byTS[op.MessageTS] = op.ID
 		m, ok := fs.Message(op.Channel, op.MessageTS)
@@ -104,12 +104,13 @@ func checkJournal(t *testing.T, st store.Store, fs *fakeslack.Server, needMessag
 // checkEvents asserts op's audit log is one chain: it starts with
 // "requested" ("break-glass" for a break-glass op), each event leaves the
 // state the previous one entered, moves along the state machine (or is a
-// same-state "reclaimed"), time never runs backwards, exactly one event
-// enters a final state, it is the last but for a break-glass review's
-// "acknowledged", and it is the op's state.
+// same-state "reclaimed", or the one "effect" its holder fenced before
+// sending its change), time never runs backwards, exactly one event enters
+// a final state, it is the last but for a break-glass review's
+// "acknowledged" and corrections ("amended"), and it is the op's state.
 func checkEvents(t *testing.T, st store.Store, op store.Op) {
 	t.Helper()
-	name := commands.RequestName(op.ID)
+	name := messages.OpName(op.ID)
 	evs, err := st.Events(context.Background(), op.ID)
 	if err != nil {
 		t.Fatalf("events of %s: %v", name, err)
@@ -129,7 +130,7 @@ func checkEvents(t *testing.T, st store.Store, op store.Op) {
 		}
 		evs = evs[:n-1]
 	}
-	finals := 0
+	finals, effects, amended := 0, 0, false
 	for i := 1; i < len(evs); i++ {
 		prev, e := evs[i-1], evs[i]
 		switch {
@@ -137,12 +138,23 @@ func checkEvents(t *testing.T, st store.Store, op store.Op) {
 			t.Errorf("%s: event %q at %s is written after %q at %s", name, e.Action, e.At.Format(time.RFC3339Nano), prev.Action, prev.At.Format(time.RFC3339Nano))
 		case e.From != prev.To:
 			t.Errorf("%s: event %q leaves %s, but the state was %s", name, e.Action, e.From, prev.To)
-		case e.Action == "reclaimed" && (e.From != store.Executing || e.To != store.Executing):
-			t.Errorf("%s: reclaimed %s → %s", name, e.From, e.To)
-		case e.Action != "reclaimed" && !approval.CanMove(e.From, e.To):
+		case (e.Action == "reclaimed" || e.Action == "effect") && (e.From != store.Executing || e.To != store.Executing):
+			t.Errorf("%s: %s %s → %s", name, e.Action, e.From, e.To)
+		case e.Action == "amended":
+			if !approval.CanAmend(e.From, e.To) {
+				t.Errorf("%s: amended %s → %s", name, e.From, e.To)
+			}
+			amended = true
+			continue
+		case e.Action != "reclaimed" && e.Action != "effect" && !approval.CanMove(e.From, e.To):
 			t.Errorf("%s: %s → %s is not a transition", name, e.From, e.To)
 		}
-		if e.To.Final() {
+		if e.Action == "effect" {
+			if effects++; effects > 1 {
+				t.Errorf("%s: %d effects sent for one operation", name, effects)
+			}
+		}
+		if e.To.Final() && !amended {
 			finals++
 			if i != len(evs)-1 {
 				t.Errorf("%s: events follow the final %q", name, e.Action)

@@ -14,10 +14,10 @@ import (
 
 	"github.com/syncbot/syncbot/internal/app"
 	"github.com/syncbot/syncbot/internal/clock"
-	"github.com/syncbot/syncbot/internal/commands"
 	"github.com/syncbot/syncbot/internal/config"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 	"github.com/syncbot/syncbot/internal/fakeslack"
+	"github.com/syncbot/syncbot/internal/messages"
 	"github.com/syncbot/syncbot/internal/store"
 )
 
@@ -296,7 +296,7 @@ func (k *killRig) waitLogged(match func(map[string]any) bool) {
 }
 
 func approve(k *killRig, card fakeslack.Message) {
-	k.click(bob, card.TS, commands.ActionApprove, cardID(card))
+	k.click(bob, card.TS, messages.ActionApprove, cardID(card))
 }
 
 // cardID is the request id a card's buttons carry (T-n).
@@ -499,7 +499,7 @@ func runKill(t *testing.T, p killPoint, pg bool) killResult {
 	ops := checkJournal(t, st, k.slack, true)
 	for _, op := range atKill {
 		if !slices.ContainsFunc(ops, func(o store.Op) bool { return o.ID == op.ID }) {
-			t.Errorf("%s, journaled before the kill, is gone", commands.RequestName(op.ID))
+			t.Errorf("%s, journaled before the kill, is gone", messages.OpName(op.ID))
 		}
 	}
 	if len(ops) > 1 {
@@ -550,7 +550,7 @@ func runKill(t *testing.T, p killPoint, pg bool) killResult {
 // its card: the one in the journal, or the one posted at start.
 func (k *killRig) approveAfterRestart(op store.Op) {
 	k.t.Helper()
-	name := commands.RequestName(op.ID)
+	name := messages.OpName(op.ID)
 	var card fakeslack.Message
 	k.wait("the card of "+name, func() bool {
 		for _, m := range k.slack.Messages(channel) {

@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/syncbot/syncbot/internal/commands"
+	"github.com/syncbot/syncbot/internal/messages"
 )
 
 // TestMetricsAfterCommands scrapes /metrics after real commands and parses
@@ -27,7 +27,7 @@ func TestMetricsAfterCommands(t *testing.T) {
 	e.command(alice, "bogus")
 	e.whisper(alice, 1)
 	card := e.requestTerminate("legacy")
-	e.click(alice, card.TS, commands.ActionApprove, "T-2")
+	e.click(alice, card.TS, messages.ActionApprove, "T-2")
 	e.whisper(alice, 2)
 
 	// A command is counted just after its reply is sent, so the test scrapes

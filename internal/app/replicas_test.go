@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/syncbot/syncbot/internal/clock"
-	"github.com/syncbot/syncbot/internal/commands"
 	"github.com/syncbot/syncbot/internal/config"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 	"github.com/syncbot/syncbot/internal/fakeslack"
+	"github.com/syncbot/syncbot/internal/messages"
 	"github.com/syncbot/syncbot/internal/store"
 )
 
@@ -215,7 +215,7 @@ func TestReplicasApprovalClickedOnEveryReplica(t *testing.T) {
 		}
 		cards[id] = true
 		for range replicas {
-			env, err := c.slack.Click(fakeslack.Click{UserID: bob, ChannelID: channel, MessageTS: ev.Message.TS, ActionID: commands.ActionApprove, BlockID: "decision", Value: id})
+			env, err := c.slack.Click(fakeslack.Click{UserID: bob, ChannelID: channel, MessageTS: ev.Message.TS, ActionID: messages.ActionApprove, BlockID: "decision", Value: id})
 			if err != nil {
 				t.Error(err)
 				return
@@ -321,7 +321,7 @@ func TestReplicasApprovalClickedOnEveryReplica(t *testing.T) {
 	}
 	for _, op := range ops {
 		if op.State != store.Succeeded || op.DecidedBy != bob {
-			t.Errorf("%s: %s by %q: %s", commands.RequestName(op.ID), op.State, op.DecidedBy, op.Outcome)
+			t.Errorf("%s: %s by %q: %s", messages.OpName(op.ID), op.State, op.DecidedBy, op.Outcome)
 		}
 	}
 	t.Logf("%d requests, %d approve clicks over %d replicas (%v each): %d PATCHes, %d card updates, %s",
@@ -369,7 +369,7 @@ func TestReplicasRedeliveryIsANoOp(t *testing.T) {
 	// The terminate request: twice at once; again once approved and done.
 	twice("terminate staging retire it", "trig-term")
 	card := c.channelMessage("asks to terminate")
-	c.click(bob, card.TS, commands.ActionApprove, cardID(card))
+	c.click(bob, card.TS, messages.ActionApprove, cardID(card))
 	c.waitCard(card.TS, "is terminated")
 	late = send("terminate staging retire it", "trig-term")
 	c.waitAnyLog("the late replay to be ignored", replayed(late))
@@ -434,7 +434,7 @@ func TestReplicasExpireEachRequestOnce(t *testing.T) {
 	}
 	for _, op := range checkJournal(t, c.journal(), c.slack, true) {
 		if op.State != store.Expired {
-			t.Errorf("%s is %s", commands.RequestName(op.ID), op.State)
+			t.Errorf("%s is %s", messages.OpName(op.ID), op.State)
 		}
 	}
 	if len(c.admin.Patches()) != 0 {
@@ -463,7 +463,7 @@ func TestReplicasOneOperationPerApp(t *testing.T) {
 	if c.handledBy(pause) == c.handledBy(other) {
 		t.Fatal("both commands went to one replica: the test proves nothing")
 	}
-	c.click(carol, card.TS, commands.ActionApprove, cardID(card))
+	c.click(carol, card.TS, messages.ActionApprove, cardID(card))
 	c.waitCard(card.TS, "failed")
 	if got := readable(c.card(card.TS).Blocks); !strings.Contains(got, "another operation") {
 		t.Errorf("terminate approved on a busy app:\n%s", got)
@@ -540,7 +540,7 @@ func TestReplicaTakesOverAfterTheLease(t *testing.T) {
 			if n := len(k.admin.Patches()); n != patches {
 				t.Errorf("%d PATCHes at the kill, %d after the takeover", patches, n)
 			}
-			t.Logf("%s: %s, outcome %q", commands.RequestName(ops[0].ID), ops[0].State, ops[0].Outcome)
+			t.Logf("%s: %s, outcome %q", messages.OpName(ops[0].ID), ops[0].State, ops[0].Outcome)
 		})
 	}
 }

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncbot/syncbot/internal/commands"
 	"github.com/syncbot/syncbot/internal/fakeslack"
+	"github.com/syncbot/syncbot/internal/messages"
 )
 
 // requestTerminate asks for a terminate of prod as alice and returns the card.
@@ -53,7 +53,7 @@ func TestTerminateApproved(t *testing.T) {
 		t.Fatalf("%d PATCHes before approval", n)
 	}
 	before := e.admin.SyncObject(group, prodID)
-	e.click(bob, card.TS, commands.ActionApprove, "T-1")
+	e.click(bob, card.TS, messages.ActionApprove, "T-1")
 	done := e.waitCard(card.TS, "is terminated")
 	if !strings.Contains(readable(done.Blocks), "Approved by <@UBOB>") || !strings.Contains(readable(done.Blocks), "client reset") {
 		t.Errorf("finished card:\n%s", done.Blocks)
@@ -94,12 +94,12 @@ func TestTerminateApproved(t *testing.T) {
 func TestTerminateDenied(t *testing.T) {
 	e := newEnv(t)
 	card := e.requestTerminate("prod")
-	e.click(bob, card.TS, commands.ActionDeny, "T-1")
+	e.click(bob, card.TS, messages.ActionDeny, "T-1")
 	m := e.waitCard(card.TS, "denied")
 	if !strings.Contains(readable(m.Blocks), "<@UBOB>") {
 		t.Errorf("denied card does not say by whom:\n%s", m.Blocks)
 	}
-	e.click(carol, card.TS, commands.ActionApprove, "T-1")
+	e.click(carol, card.TS, messages.ActionApprove, "T-1")
 	if got := e.whisper(carol, 1); !strings.Contains(got, "already denied") {
 		t.Errorf("late approve:\n%s", got)
 	}
@@ -111,7 +111,7 @@ func TestTerminateDenied(t *testing.T) {
 func TestTerminateCancelledByRequester(t *testing.T) {
 	e := newEnv(t)
 	card := e.requestTerminate("prod")
-	e.click(alice, card.TS, commands.ActionDeny, "T-1")
+	e.click(alice, card.TS, messages.ActionDeny, "T-1")
 	e.waitCard(card.TS, "withdrawn")
 	card2 := e.requestTerminate("legacy")
 	e.command(bob, "cancel T-2")
@@ -128,18 +128,18 @@ func TestTerminateCancelledByRequester(t *testing.T) {
 func TestSelfApprovalAndNonApproverRefused(t *testing.T) {
 	e := newEnv(t, func(c *configT) { c.Approvers = []string{carol} })
 	card := e.requestTerminate("prod")
-	e.click(alice, card.TS, commands.ActionApprove, "T-1")
+	e.click(alice, card.TS, messages.ActionApprove, "T-1")
 	if got := e.whisper(alice, 1); !strings.Contains(got, "someone else must approve") {
 		t.Errorf("self approval:\n%s", got)
 	}
-	e.click(bob, card.TS, commands.ActionApprove, "T-1")
+	e.click(bob, card.TS, messages.ActionApprove, "T-1")
 	if got := e.whisper(bob, 1); !strings.Contains(got, "Only these people may approve or deny") || !strings.Contains(got, "<@UCAROL>") {
 		t.Errorf("non-approver:\n%s", got)
 	}
 	if m := e.card(card.TS); !strings.Contains(m.Text, "asks to terminate") {
 		t.Errorf("card changed after refused clicks: %s", m.Text)
 	}
-	e.click(carol, card.TS, commands.ActionApprove, "T-1")
+	e.click(carol, card.TS, messages.ActionApprove, "T-1")
 	e.waitCard(card.TS, "is terminated")
 	if n := len(e.admin.Patches()); n != 1 {
 		t.Errorf("%d PATCHes", n)
@@ -154,7 +154,7 @@ func TestTerminateExpires(t *testing.T) {
 	if strings.Contains(readable(m.Blocks), `"actions"`) {
 		t.Error("expired card still has buttons")
 	}
-	e.click(bob, card.TS, commands.ActionApprove, "T-1")
+	e.click(bob, card.TS, messages.ActionApprove, "T-1")
 	if got := e.whisper(bob, 1); !strings.Contains(got, "already expired") {
 		t.Errorf("click after expiry:\n%s", got)
 	}
@@ -172,7 +172,7 @@ func TestDoubleApproveRaceRunsOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := e.slack.Click(fakeslack.Click{UserID: u, ChannelID: channel, MessageTS: card.TS, ActionID: commands.ActionApprove, BlockID: "decision", Value: "T-1"}); err != nil {
+			if _, err := e.slack.Click(fakeslack.Click{UserID: u, ChannelID: channel, MessageTS: card.TS, ActionID: messages.ActionApprove, BlockID: "decision", Value: "T-1"}); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -191,7 +191,7 @@ func TestStateChangedSinceTheCardIsRefused(t *testing.T) {
 	card := e.requestTerminate("prod")
 	e.command(carol, "pause prod")
 	e.channelMessage("Paused")
-	e.click(bob, card.TS, commands.ActionApprove, "T-1")
+	e.click(bob, card.TS, messages.ActionApprove, "T-1")
 	m := e.waitCard(card.TS, "failed")
 	if !strings.Contains(readable(m.Blocks), "changed since the request") {
 		t.Errorf("card:\n%s", m.Blocks)
@@ -204,7 +204,7 @@ func TestStateChangedSinceTheCardIsRefused(t *testing.T) {
 func TestTerminateOfTerminatedIsRefused(t *testing.T) {
 	e := newEnv(t)
 	card := e.requestTerminate("prod")
-	e.click(bob, card.TS, commands.ActionApprove, "T-1")
+	e.click(bob, card.TS, messages.ActionApprove, "T-1")
 	e.waitCard(card.TS, "is terminated")
 	e.command(alice, "terminate prod again please")
 	if got := e.whisper(alice, 1); !strings.Contains(got, "already terminated") {
@@ -224,7 +224,7 @@ func TestPendingRequestSurvivesRestart(t *testing.T) {
 	if got := e.whisper(carol, 1); !strings.Contains(got, "T-1") {
 		t.Errorf("pending after restart:\n%s", got)
 	}
-	e.click(bob, card.TS, commands.ActionApprove, "T-1")
+	e.click(bob, card.TS, messages.ActionApprove, "T-1")
 	e.waitCard(card.TS, "is terminated")
 	if n := len(e.patches(prodID)); n != 1 {
 		t.Errorf("%d PATCHes", n)

@@ -181,3 +181,11 @@ func (p Policy) Acknowledge(breaker string, who Person) Reason {
 	}
 	return OK
 }
+
+// CanAmend reports whether a finished operation's outcome may be corrected
+// from one final state to another: only between succeeded and failed, when
+// the target shows the other (a change that landed after its operation was
+// settled as failed, or one recorded as done that did not hold).
+func CanAmend(from, to State) bool {
+	return from != to && (from == Succeeded || from == Failed) && (to == Succeeded || to == Failed)
+}

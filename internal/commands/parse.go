@@ -1,5 +1,6 @@
-// Package commands turns /sync text into actions on an app's sync and says
-// what happened in Slack's Block Kit.
+// Package commands parses the text of a /sync command into a Command. It is
+// pure: no I/O, no rendering beyond the usage error it returns, which names
+// the install's own slash command.
 package commands
 
 import (
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/syncbot/syncbot/internal/messages"
 )
 
 // Verb is what a /sync command asks for.
@@ -45,7 +48,12 @@ type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
 
-func usage(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
+// usage is a UsageError; {cmd} in format stands for the slash command.
+func usage(slash, format string, a ...any) error {
+	// The name goes into the format, not the result: a user's own words,
+	// quoted back in a, are never rewritten.
+	return &UsageError{Msg: fmt.Sprintf(strings.ReplaceAll(format, "{cmd}", strings.ReplaceAll(slash, "%", "%%")), a...)}
+}
 
 var verbs = map[string]Verb{
 	"help": Help, "?": Help,
@@ -60,9 +68,14 @@ var verbs = map[string]Verb{
 }
 
 // Parse reads /sync text as Slack delivers it (HTML-escaped). apps are the
-// known aliases. Verbs and aliases are case-insensitive; extra spaces are
+// known aliases; slash is the command people type ("" is /sync), named in
+// usage errors. Verbs and aliases are case-insensitive; extra spaces are
 // fine. A *UsageError says what to type instead.
-func Parse(text string, apps []string) (Command, error) {
+func Parse(text string, apps []string, slash string) (Command, error) {
+	if slash == "" {
+		slash = "/sync"
+	}
+	c := slash
 	text = strings.TrimSpace(html.UnescapeString(text))
 	if text == "" {
 		return Command{Verb: Help}, nil
@@ -71,9 +84,9 @@ func Parse(text string, apps []string) (Command, error) {
 	verb, ok := verbs[strings.ToLower(word)]
 	if !ok {
 		if slices.Contains(apps, strings.ToLower(word)) {
-			return Command{}, usage("Say what to do with `%s` first, e.g. `/sync status %s`.", strings.ToLower(word), strings.ToLower(word))
+			return Command{}, usage(c, "Say what to do with `%s` first, e.g. `{cmd} status %s`.", strings.ToLower(word), strings.ToLower(word))
 		}
-		return Command{}, usage("I don't know the command `%s`. Try `/sync help`.", echo(word, 40))
+		return Command{}, usage(c, "I don't know the command `%s`. Try `{cmd} help`.", echo(word, 40))
 	}
 	cmd := Command{Verb: verb}
 	switch verb {
@@ -92,59 +105,58 @@ func Parse(text string, apps []string) (Command, error) {
 		}
 		if app == "" {
 			if cmd.BreakGlass {
-				return Command{}, usage("Which app? `/sync terminate &lt;app&gt; --break-glass &lt;reason…&gt;`. Known apps: %s.", list(apps))
+				return Command{}, usage(c, "Which app? `{cmd} terminate &lt;app&gt; --break-glass &lt;reason…&gt;`. Known apps: %s.", messages.List(apps))
 			}
-			return Command{}, usage("Which app? `/sync %s &lt;app&gt;`. Known apps: %s.", verb, list(apps))
+			return Command{}, usage(c, "Which app? `{cmd} %s &lt;app&gt;`. Known apps: %s.", verb, messages.List(apps))
 		}
 		app = strings.ToLower(app)
 		if !slices.Contains(apps, app) {
-			return Command{}, usage("I don't know an app called `%s`. Known apps: %s.", echo(app, 40), list(apps))
+			return Command{}, usage(c, "I don't know an app called `%s`. Known apps: %s.", echo(app, 40), messages.List(apps))
 		}
 		cmd.App = app
 		if flag, rest := cutWord(after); isBreakGlass(flag) {
 			if verb != Terminate {
-				return Command{}, usage("`--break-glass` is only for terminate: `/sync terminate %s --break-glass &lt;reason…&gt;`.", app)
+				return Command{}, usage(c, "`--break-glass` is only for terminate: `{cmd} terminate %s --break-glass &lt;reason…&gt;`.", app)
 			}
 			cmd.BreakGlass, after = true, rest
 		}
 		cmd.Reason = cleanReason(after)
 		if cmd.BreakGlass && cmd.Reason == "" {
-			return Command{}, usage("Break-glass needs a reason: it is announced in the channel and reviewed afterwards. `/sync terminate %s --break-glass &lt;reason…&gt;`.", app)
+			return Command{}, usage(c, "Break-glass needs a reason: it is announced in the channel and reviewed afterwards. `{cmd} terminate %s --break-glass &lt;reason…&gt;`.", app)
 		}
 		if verb == Terminate && cmd.Reason == "" {
-			return Command{}, usage("Terminate needs a reason that approvers will read: `/sync terminate %s &lt;reason…&gt;`.", app)
+			return Command{}, usage(c, "Terminate needs a reason that approvers will read: `{cmd} terminate %s &lt;reason…&gt;`.", app)
 		}
 		if (verb == Status || verb == Resume || verb == History) && cmd.Reason != "" {
-			return Command{}, usage("`/sync %s` takes only an app name: `/sync %s %s`.", verb, verb, app)
+			return Command{}, usage(c, "`{cmd} %s` takes only an app name: `{cmd} %s %s`.", verb, verb, app)
 		}
 		if len([]rune(cmd.Reason)) > MaxReason {
-			return Command{}, usage("That reason is %d characters long; keep it under %d.", len([]rune(cmd.Reason)), MaxReason)
+			return Command{}, usage(c, "That reason is %d characters long; keep it under %d.", len([]rune(cmd.Reason)), MaxReason)
 		}
 		return cmd, nil
 	case Cancel:
 		id, after := cutWord(rest)
-		n, ok := parseRequestID(id)
+		n, ok := ParseRequestID(id)
 		if !ok || after != "" {
-			return Command{}, usage("Which request? `/sync cancel T-42` (`/sync pending` lists them).")
+			return Command{}, usage(c, "Which request? `{cmd} cancel T-42` (`{cmd} pending` lists them).")
 		}
 		cmd.RequestID = n
 		return cmd, nil
 	case Ack:
 		id, after := cutWord(rest)
-		n, ok := parseRequestID(id)
+		n, ok := ParseRequestID(id)
 		if !ok || after != "" {
-			return Command{}, usage("Which break-glass operation? `/sync ack T-42` (`/sync pending` lists those waiting for review).")
+			return Command{}, usage(c, "Which break-glass operation? `{cmd} ack T-42` (`{cmd} pending` lists those waiting for review).")
 		}
 		cmd.RequestID = n
 		return cmd, nil
 	}
-	return Command{}, usage("Try `/sync help`.")
+	return Command{}, usage(c, "Try `{cmd} help`.")
 }
 
-// RequestName is how people write a request id: T-42.
-func RequestName(id int64) string { return "T-" + strconv.FormatInt(id, 10) }
-
-func parseRequestID(s string) (int64, bool) {
+// ParseRequestID reads an operation id as people write it: T-42, t-42,
+// #42 or 42.
+func ParseRequestID(s string) (int64, bool) {
 	s = strings.TrimPrefix(strings.TrimPrefix(strings.ToUpper(s), "#"), "T-")
 	n, err := strconv.ParseInt(s, 10, 64)
 	return n, err == nil && n > 0
@@ -174,17 +186,6 @@ func cleanReason(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-func list(apps []string) string {
-	if len(apps) == 0 {
-		return "none configured"
-	}
-	q := make([]string, len(apps))
-	for i, a := range apps {
-		q[i] = "`" + a + "`"
-	}
-	return strings.Join(q, ", ")
-}
-
 // isBreakGlass reports whether word is the --break-glass flag. Phones and
 // macOS turn a typed "--" into a dash, so "—break-glass" counts too.
 func isBreakGlass(word string) bool {
@@ -203,13 +204,5 @@ func isBreakGlass(word string) bool {
 // with backticks (which would end the code span) made quotes, and escaped
 // once for mrkdwn.
 func echo(s string, n int) string {
-	return escape(strings.ReplaceAll(clip(s, n), "`", "'"))
-}
-
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
+	return messages.Escape(strings.ReplaceAll(messages.Clip(s, n), "`", "'"))
 }

@@ -64,7 +64,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := commands.Parse(tt.in, apps)
+			got, err := commands.Parse(tt.in, apps, "/sync")
 			if tt.wantErr != "" {
 				var ue *commands.UsageError
 				if !errors.As(err, &ue) || !strings.Contains(ue.Msg, tt.wantErr) {
@@ -83,9 +83,9 @@ func TestParse(t *testing.T) {
 }
 
 func ExampleParse() {
-	cmd, _ := commands.Parse("Terminate PROD oplog rolled &amp; clients stuck", []string{"prod"})
+	cmd, _ := commands.Parse("Terminate PROD oplog rolled &amp; clients stuck", []string{"prod"}, "/sync")
 	fmt.Printf("%s %s: %s\n", cmd.Verb, cmd.App, cmd.Reason)
-	_, err := commands.Parse("pause web", []string{"prod", "staging"})
+	_, err := commands.Parse("pause web", []string{"prod", "staging"}, "/sync")
 	fmt.Println(err)
 	// Output:
 	// terminate prod: oplog rolled & clients stuck

@@ -13,7 +13,7 @@ import (
 // not counted; a forbidden move is a bug, and is.
 func Store(st store.Store, m *Metrics) store.Store {
 	// Zero series from the start, so a dashboard sees 0, not "no data".
-	for _, method := range []string{"CreateOp", "GetOp", "Transition", "Reclaim", "Renew", "Fence", "SetMessage", "ListOps", "Events", "SaveSnapshot", "Snapshot", "LegacySnapshot", "AdoptLegacy", "ClaimReminder", "MarkShown", "Acknowledge", "Ping"} {
+	for _, method := range []string{"CreateOp", "GetOp", "Transition", "Reclaim", "Renew", "Fence", "SetMessage", "ListOps", "Events", "SaveSnapshot", "Snapshot", "LegacySnapshot", "AdoptLegacy", "ClaimReminder", "MarkShown", "Acknowledge", "Amend", "Ping"} {
 		m.storeErrors.WithLabelValues(method)
 	}
 	return &countingStore{st, m}
@@ -135,3 +135,9 @@ func (c *countingStore) Ping(ctx context.Context) error {
 }
 
 func (c *countingStore) Close() error { return c.st.Close() }
+
+func (c *countingStore) Amend(ctx context.Context, id int64, from store.State, a store.Amendment) (store.Op, error) {
+	op, err := c.st.Amend(ctx, id, from, a)
+	c.count("Amend", err)
+	return op, err
+}

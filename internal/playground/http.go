@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/syncbot/syncbot/internal/commands"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 	"github.com/syncbot/syncbot/internal/fakeslack"
+	"github.com/syncbot/syncbot/internal/messages"
 )
 
 //go:embed web
@@ -72,7 +72,7 @@ func (p *Playground) index(w http.ResponseWriter, r *http.Request) {
 	type appInfo struct{ Alias, Kind string }
 	var apps []appInfo
 	for _, a := range Apps {
-		apps = append(apps, appInfo{a.Alias, commands.KindWords(a.Kind)})
+		apps = append(apps, appInfo{a.Alias, messages.KindWords(a.Kind)})
 	}
 	data := struct {
 		People   []Person

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/syncbot/syncbot/internal/commands"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
+	"github.com/syncbot/syncbot/internal/messages"
 )
 
 // slackbotUser is Slack's own bot, which tells a person when a command
@@ -65,7 +65,7 @@ type appView struct {
 func (h *hub) appsHTML() template.HTML {
 	var vs []appView
 	for _, a := range Apps {
-		v := appView{Alias: a.Alias, ID: a.ClientAppID, Kind: commands.KindWords(a.Kind)}
+		v := appView{Alias: a.Alias, ID: a.ClientAppID, Kind: messages.KindWords(a.Kind)}
 		switch st := h.states[a.Alias]; st {
 		case "enabled":
 			v.Word, v.Plain, v.Class = "enabled", "running", "ok"

@@ -163,6 +163,14 @@ type Change struct {
 	Quiet bool
 }
 
+// Amendment corrects how a finished operation ended (Store.Amend).
+type Amendment struct {
+	To      State
+	Outcome string
+	Actor   string
+	At      time.Time
+}
+
 // Event is one audit record. The audit log is append-only.
 type Event struct {
 	ID    int64
@@ -335,6 +343,14 @@ type Store interface {
 	// the op is not break-glass or was acknowledged already: of several
 	// callers exactly one wins.
 	Acknowledge(ctx context.Context, id int64, by string, at time.Time) (Op, error)
+	// Amend corrects how finished op id ended, from state from to a.To
+	// (approval.CanAmend: between succeeded and failed only, else
+	// ErrForbiddenMove), rewriting its outcome and appending an "amended"
+	// audit event, atomically; its message then counts as not shown. It
+	// returns ErrConflict (the current op is returned too) when the op is
+	// not in from. It is for a change that landed after its op was settled
+	// as failed: the journal must say what is true.
+	Amend(ctx context.Context, id int64, from State, a Amendment) (Op, error)
 	// Ping checks the store answers (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

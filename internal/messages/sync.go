@@ -1,0 +1,230 @@
+package messages
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/syncbot/syncbot/internal/adminapi"
+	"github.com/syncbot/syncbot/internal/store"
+)
+
+// What each sync state means for the app's users, said where a change is
+// shown.
+const (
+	meansPaused = "Clients cannot sync while paused; their changes wait on the device. " +
+		"Resume before the cluster's oplog window runs out, or only a terminate (and a client reset on every device) will bring sync back. " +
+		"Sync also pauses itself after 30 days without activity."
+	meansRunning       = "Clients can connect and sync again; changes made while paused upload now."
+	beforeClusterPause = "Pausing the Atlas cluster? Pause sync first (done), then the cluster; resume sync only after the cluster is back."
+)
+
+func (b Book) meansTerminated(app string) string {
+	return "Sync history is deleted: every client that synced must do a client reset (unsynced changes may be lost, depending on the app's client reset handler). " +
+		b.typed("resume", app) + " re-enables sync with the configuration syncbot saved."
+}
+
+func (b Book) terminateCost(app string) string {
+	return "• Sync history (the sync metadata) is *deleted*.\n" +
+		"• *Every client* that synced must do a *client reset* when it reconnects; unsynced changes may be lost.\n" +
+		"• Re-enabling needs the whole sync configuration again: syncbot saved it, and " + b.typed("resume", app) + " re-sends it."
+}
+
+// Help lists every command, one line each.
+func (b Book) Help(apps []string) Message {
+	c := b.Command
+	lines := []string{
+		"*syncbot* controls Atlas Device Sync for these apps: " + List(apps) + ".",
+		fmt.Sprintf("`%s status &lt;app&gt;`: state, sync kind, last operation, paused since", c),
+		fmt.Sprintf("`%s pause &lt;app&gt; [reason…]`: pause now (config and history kept), posted in the channel", c),
+		fmt.Sprintf("`%s resume &lt;app&gt;`: resume a paused app, or re-enable a terminated one with the saved config", c),
+		fmt.Sprintf("`%s terminate &lt;app&gt; &lt;reason…&gt;`: deletes sync history; needs a second person's approval", c),
+		fmt.Sprintf("`%s terminate &lt;app&gt; --break-glass &lt;reason…&gt;`: emergency only, for the people in `SYNC_BREAKGLASS`: runs at once, is announced in the channel and reviewed afterwards", c),
+		fmt.Sprintf("`%s history [app]`: recent operations: who, what, when, outcome", c),
+		fmt.Sprintf("`%s pending`: terminate requests waiting for approval, break-glass operations waiting for review", c),
+		fmt.Sprintf("`%s cancel T-42`: withdraw your own pending request", c),
+		fmt.Sprintf("`%s ack T-42`: an approver acknowledges a break-glass operation, closing its review", c),
+	}
+	return Message{
+		Text: strings.Join(lines, "\n"),
+		Blocks: []slack.Block{
+			section(lines[0]),
+			section(strings.Join(lines[1:], "\n")),
+			note("Pause sync *before* pausing the Atlas cluster. Only you see this message."),
+		},
+	}
+}
+
+// StatusView is what /sync status shows.
+type StatusView struct {
+	App          string
+	State        string
+	Kind         string
+	LastDisabled time.Time
+	Last         *store.Op // the latest operation on the app, if any
+	Pending      *store.Op // a terminate request waiting, if any
+	Now          time.Time
+}
+
+// Status answers /sync status (ephemeral).
+func (b Book) Status(v StatusView) Message {
+	head := fmt.Sprintf("*%s*: Device Sync is %s", v.App, StateWords(v.State))
+	fs := []string{"*Sync kind*\n" + KindWords(v.Kind), "*State*\n" + PlainState(v.State)}
+	if v.State == adminapi.StateDisabled && !v.LastDisabled.IsZero() {
+		fs = append(fs, "*Paused since*\n"+When(v.LastDisabled)+fmt.Sprintf(" (%s ago)", Ago(v.Now.Sub(v.LastDisabled))))
+	}
+	if v.Last != nil {
+		fs = append(fs, "*Last operation*\n"+opLine(*v.Last))
+	} else {
+		fs = append(fs, "*Last operation*\nnone through syncbot")
+	}
+	blocks := []slack.Block{section(head), fields(fs...)}
+	if v.Pending != nil {
+		blocks = append(blocks, section(fmt.Sprintf("⏳ %s to terminate is waiting for approval (expires %s).", OpName(v.Pending.ID), When(v.Pending.ExpiresAt))))
+	}
+	switch v.State {
+	case adminapi.StateDisabled:
+		blocks = append(blocks, note(meansPaused))
+	case adminapi.StateTerminated:
+		blocks = append(blocks, note("Clients cannot sync. "+b.typed("resume", v.App)+" re-enables sync with the saved configuration; every client must then do a client reset."))
+	}
+	return Message{Text: fmt.Sprintf("%s: Device Sync is %s (%s)", v.App, PlainState(v.State), apiState(v.State)), Blocks: blocks}
+}
+
+func apiState(state string) string {
+	if state == adminapi.StateTerminated {
+		return `""`
+	}
+	return state
+}
+
+func opLine(op store.Op) string {
+	kind := string(op.Kind)
+	if op.BreakGlass {
+		kind += " (🚨 break-glass)"
+	}
+	s := fmt.Sprintf("%s %s by %s, %s: %s", OpName(op.ID), kind, Mention(op.Requester), When(op.CreatedAt), op.State)
+	if op.DecidedBy != "" && op.Kind == store.Terminate {
+		s += " (decided by " + Mention(op.DecidedBy) + ")"
+	}
+	return s
+}
+
+var verbing = map[store.Kind][3]string{
+	// in progress, done, failed
+	store.Pause:     {"⏸️ Pausing", "⏸️ Paused", "Pause"},
+	store.Resume:    {"▶️ Resuming", "▶️ Resumed", "Resume"},
+	store.Terminate: {"🛑 Terminating", "🛑 Terminated", "Terminate"},
+}
+
+// Change shows a pause or resume in the channel, from start to outcome;
+// it is re-rendered from the journal at every step.
+func (b Book) Change(op store.Op) Message {
+	w := verbing[op.Kind]
+	id := OpName(op.ID)
+	var head, plain string
+	switch op.State {
+	case store.Succeeded:
+		head = fmt.Sprintf("%s Device Sync for *%s*: %s → %s (%s)", w[1], op.App, StateWords(op.SyncBefore), StateWords(op.SyncAfter), id)
+		plain = fmt.Sprintf("%s sync for %s (%s → %s), asked by %s", w[1], op.App, PlainState(op.SyncBefore), PlainState(op.SyncAfter), nameOf(op))
+	case store.Failed:
+		head = fmt.Sprintf("❌ %s of *%s* failed (%s). Sync is still %s.", w[2], op.App, id, StateWords(op.SyncBefore))
+		plain = fmt.Sprintf("%s of %s failed: %s", w[2], op.App, op.Outcome)
+	default:
+		head = fmt.Sprintf("%s Device Sync for *%s*: %s → %s… (%s)", w[0], op.App, StateWords(op.SyncBefore), StateWords(op.SyncAfter), id)
+		plain = fmt.Sprintf("%s sync for %s, asked by %s…", w[0], op.App, nameOf(op))
+	}
+	fs := []string{"*Asked by*\n" + Mention(op.Requester), "*When*\n" + When(op.CreatedAt)}
+	if op.Reason != "" {
+		fs = append(fs, "*Reason*\n"+Escape(op.Reason))
+	}
+	blocks := []slack.Block{section(head), fields(fs...)}
+	switch op.State {
+	case store.Succeeded:
+		switch op.SyncAfter {
+		case adminapi.StateDisabled:
+			blocks = append(blocks, note(meansPaused, beforeClusterPause, fmt.Sprintf("Resume with %s.", b.typed("resume", op.App))))
+		case adminapi.StateEnabled:
+			blocks = append(blocks, note(meansRunning, "If clients report `ChangeStreamHistoryLost`, the pause outlasted the oplog window: a terminate and re-enable is needed."))
+		}
+	case store.Failed:
+		blocks = append(blocks, section("*What went wrong:* "+op.Outcome), note("Nothing was changed by this attempt. "+b.nextStep(op)))
+	}
+	return Message{Text: plain, Blocks: blocks}
+}
+
+// nameOf is the requester's name for plain-text fallbacks, which Slack
+// also reads as mrkdwn: escaped like any text from outside.
+func nameOf(op store.Op) string {
+	if op.RequesterName != "" {
+		return Escape(op.RequesterName)
+	}
+	return op.Requester
+}
+
+func (b Book) nextStep(op store.Op) string {
+	return fmt.Sprintf("Check with %s, then try again or use the Atlas UI.", b.typed("status", op.App))
+}
+
+// Card is the terminate approval card in each state of the request.
+func (b Book) Card(op store.Op, now time.Time) Message {
+	id := OpName(op.ID)
+	var head, plain string
+	var tail []slack.Block
+	switch op.State {
+	case store.Pending:
+		head = fmt.Sprintf("🛑 *%s: terminate Device Sync for %s?* Needs a second person's approval.", id, op.App)
+		plain = fmt.Sprintf("%s: %s asks to terminate Device Sync for %s. Approve or deny.", id, nameOf(op), op.App)
+		approve := slack.NewButtonBlockElement(ActionApprove, id, slack.NewTextBlockObject(slack.PlainTextType, "Approve terminate", true, false)).WithStyle(slack.StyleDanger)
+		approve.Confirm = slack.NewConfirmationBlockObject(
+			slack.NewTextBlockObject(slack.PlainTextType, "Terminate sync for "+op.App+"?", false, false),
+			slack.NewTextBlockObject(slack.MarkdownType, "This deletes sync history for *"+op.App+"*. Every client must do a client reset. This cannot be undone.", false, false),
+			slack.NewTextBlockObject(slack.PlainTextType, "Terminate", false, false),
+			slack.NewTextBlockObject(slack.PlainTextType, "Go back", false, false),
+		).WithStyle(slack.StyleDanger)
+		deny := slack.NewButtonBlockElement(ActionDeny, id, slack.NewTextBlockObject(slack.PlainTextType, "Deny", false, false))
+		tail = append(tail,
+			slack.NewActionBlock(blockDecision, approve, deny),
+			note(fmt.Sprintf("Expires %s (in %s). The requester cannot approve their own request; their Deny withdraws it.", When(op.ExpiresAt), Ago(op.ExpiresAt.Sub(now)))))
+	case store.Approved:
+		head = fmt.Sprintf("✅ *%s* approved by %s: terminating Device Sync for *%s*…", id, Mention(op.DecidedBy), op.App)
+		plain = fmt.Sprintf("%s approved; terminating sync for %s…", id, op.App)
+	case store.Executing:
+		head = fmt.Sprintf("⏳ *%s* approved by %s: terminating Device Sync for *%s*…", id, Mention(op.DecidedBy), op.App)
+		plain = fmt.Sprintf("%s approved; terminating sync for %s…", id, op.App)
+	case store.Succeeded:
+		head = fmt.Sprintf("🛑 *%s: Device Sync for %s is terminated.* It was %s; it is now %s. Approved by %s.", id, op.App, StateWords(op.SyncBefore), StateWords(adminapi.StateTerminated), Mention(op.DecidedBy))
+		plain = fmt.Sprintf("%s: sync for %s is terminated. Every client must do a client reset.", id, op.App)
+		tail = append(tail, section("*What it means now:* "+b.meansTerminated(op.App)))
+	case store.Failed:
+		head = fmt.Sprintf("❌ *%s: terminate of %s failed.* Sync was not terminated.", id, op.App)
+		plain = fmt.Sprintf("%s: terminate of %s failed: %s", id, op.App, op.Outcome)
+		tail = append(tail, section("*What went wrong:* "+op.Outcome), note(fmt.Sprintf("Check with %s; request again if it is still needed.", b.typed("status", op.App))))
+	case store.Denied:
+		head = fmt.Sprintf("🚫 *%s* denied by %s. Nothing changed: sync for *%s* is untouched.", id, Mention(op.DecidedBy), op.App)
+		plain = fmt.Sprintf("%s denied; nothing changed for %s.", id, op.App)
+	case store.Cancelled:
+		head = fmt.Sprintf("↩️ *%s* withdrawn by %s. Nothing changed: sync for *%s* is untouched.", id, Mention(op.DecidedBy), op.App)
+		plain = fmt.Sprintf("%s withdrawn; nothing changed for %s.", id, op.App)
+	case store.Expired:
+		head = fmt.Sprintf("⌛ *%s* expired at %s without a decision. Nothing changed: sync for *%s* is untouched.", id, When(op.ExpiresAt), op.App)
+		plain = fmt.Sprintf("%s expired; nothing changed for %s.", id, op.App)
+		tail = append(tail, note(fmt.Sprintf("Still needed? Ask again with %s.", b.typed("terminate", op.App, "&lt;reason…&gt;"))))
+	}
+	blocks := []slack.Block{
+		section(head),
+		fields(
+			"*Requested by*\n"+Mention(op.Requester),
+			"*App*\n"+op.App+" ("+KindWords(op.SyncKind)+")",
+			"*Change*\n"+StateWords(op.SyncBefore)+" → terminated",
+			"*Requested*\n"+When(op.CreatedAt),
+		),
+		section("*Reason:* " + Escape(op.Reason)),
+	}
+	if op.State == store.Pending {
+		blocks = append(blocks, slack.NewDividerBlock(), section("*What terminate costs*\n"+b.terminateCost(op.App)))
+	}
+	return Message{Text: plain, Blocks: append(blocks, tail...)}
+}

@@ -1,0 +1,137 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+
+	"github.com/syncbot/syncbot/internal/adminapi"
+	"github.com/syncbot/syncbot/internal/announce"
+	"github.com/syncbot/syncbot/internal/commands"
+	"github.com/syncbot/syncbot/internal/messages"
+	"github.com/syncbot/syncbot/internal/store"
+	"github.com/syncbot/syncbot/internal/target"
+)
+
+// change runs pause or resume at once, following the state table:
+//
+//	now         pause            resume
+//	enabled     PATCH disabled   "already running"
+//	disabled    "already paused" PATCH enabled
+//	""          refused          PATCH enabled with the saved object
+func (s *Service) change(ctx context.Context, log *slog.Logger, inv Invocation, cmd commands.Command) {
+	kind, to := store.Pause, adminapi.StateDisabled
+	if cmd.Verb == commands.Resume {
+		kind, to = store.Resume, adminapi.StateEnabled
+	}
+	// The app the alias names now: the op is bound to it for good.
+	t, err := s.sync.Identify(ctx, cmd.App)
+	if err != nil {
+		setOutcome(ctx, "failed")
+		s.whisper(ctx, log, inv, messages.CouldNot(string(kind), cmd.App, s.book.Problem(err, cmd.App)))
+		return
+	}
+	now := s.clock.Now()
+	// Journal first: the row is the per-target lock, and a replayed
+	// envelope finds it and does nothing.
+	op, created, err := s.store.CreateOp(ctx, store.Op{
+		Key: inv.TriggerID, Kind: kind, App: cmd.App, Target: t, Requester: inv.UserID, RequesterName: inv.UserName,
+		Channel: inv.ChannelID, ResponseURL: inv.ResponseURL, Reason: cmd.Reason,
+		State: store.Executing, SyncAfter: to, Holder: s.cfg.Holder, LeaseUntil: s.leaseFor(now),
+	}, now)
+	var busy *store.BusyError
+	switch {
+	case errors.As(err, &busy):
+		setOutcome(ctx, "busy")
+		s.whisper(ctx, log, inv, s.book.Busy(busy.Op, s.clock.Now()))
+		return
+	case err != nil:
+		log.Error("journaling the command failed", "err", err)
+		s.whisper(ctx, log, inv, messages.JournalDown("record this command", "nothing was done"))
+		return
+	case !created:
+		log.Info("replayed command ignored", "op", op.ID)
+		return
+	}
+	log = log.With("op", op.ID)
+	defer s.hold(ctx, log, op)()
+
+	r, err := s.sync.ReadForChange(ctx, t)
+	if cmd.Verb == commands.Resume && errors.Is(err, adminapi.ErrSyncNotConfigured) && !errors.Is(err, adminapi.ErrNotFound) {
+		// After a terminate the sync object may be gone: a saved one decides.
+		if _, serr := s.store.Snapshot(ctx, t); serr == nil {
+			err, r = nil, target.Reading{State: adminapi.StateTerminated}
+		}
+	}
+	if err != nil {
+		op, _ = s.say.Finish(ctx, log, op, announce.Ending{To: store.Failed, Outcome: s.book.Problem(err, cmd.App), Quiet: true})
+		setOutcome(ctx, "failed")
+		s.whisper(ctx, log, inv, messages.CouldNot(string(kind), cmd.App, op.Outcome))
+		return
+	}
+	before := r.State
+	var refusal, noop string
+	switch {
+	case before == to && to == adminapi.StateDisabled:
+		noop = messages.AlreadyPaused(cmd.App, r.Since)
+	case before == to:
+		noop = messages.AlreadyRunning(cmd.App)
+	case before == adminapi.StateTerminated && kind == store.Pause:
+		refusal = s.book.NothingToPause(cmd.App)
+	case before == adminapi.StateTerminated && kind == store.Resume:
+		r, refusal = s.restorable(ctx, log, cmd.App, t, r)
+	case before != adminapi.StateEnabled && before != adminapi.StateDisabled:
+		refusal = messages.UnexpectedState(cmd.App, before)
+	}
+	if noop != "" || refusal != "" {
+		e := announce.Ending{To: store.Succeeded, Outcome: messages.OutcomeNoChange(before), Before: before, Quiet: true}
+		if refusal != "" {
+			e.To, e.Outcome = store.Failed, refusal
+		}
+		s.say.Finish(ctx, log, op, e)
+		setOutcome(ctx, map[bool]string{true: "noop", false: "refused"}[refusal == ""])
+		s.whisper(ctx, log, inv, messages.Text(noop+refusal))
+		return
+	}
+
+	// The change is on. Before the effect goes out, the journal learns
+	// what it starts from and where the channel is told, so that if this
+	// process dies once the PATCH may have been sent, the reconciler can
+	// finish the very message people saw, with the right "from" state.
+	op.SyncBefore = before
+	if before != adminapi.StateTerminated {
+		// The op's row gets sync_before only when it finishes; until then a
+		// snapshot tagged with the op says it (resume of terminated sync
+		// keeps the saved one: it is what the PATCH re-sends). Best effort:
+		// without it the reconciler falls back to what the verb implies.
+		if err := s.store.SaveSnapshot(ctx, store.Snapshot{Target: t, App: cmd.App, SyncKind: r.Variant, Sync: r.Object, OpID: op.ID, SavedAt: now}); err != nil {
+			log.Warn("saving the sync configuration before the change failed", "err", err)
+		}
+	}
+	op.MessageTS = s.say.Announce(ctx, log, op)
+	s.effect(ctx, log, s.sync, op, r, to)
+}
+
+// restorable picks what a resume of terminated sync re-sends: the
+// configuration saved for this very app before the terminate, else the
+// current object if it still holds more than its state. refusal says why
+// there is nothing to re-send.
+func (s *Service) restorable(ctx context.Context, log *slog.Logger, alias string, t store.Target, cur target.Reading) (target.Reading, string) {
+	snap, err := s.store.Snapshot(ctx, t)
+	if err == nil {
+		return target.Reading{State: cur.State, Variant: snap.SyncKind, Object: snap.Sync, ServiceID: cur.ServiceID}, ""
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		log.Error("reading the saved configuration failed", "err", err)
+		return cur, messages.SavedConfigUnreadable
+	}
+	var fields map[string]json.RawMessage
+	if len(cur.Object) > 0 && json.Unmarshal(cur.Object, &fields) == nil && len(fields) > 1 {
+		return cur, ""
+	}
+	if legacy, err := s.store.LegacySnapshot(ctx, alias); err == nil {
+		return cur, messages.UnboundSavedConfig(alias, legacy.SavedAt)
+	}
+	return cur, messages.NoSavedConfig(alias)
+}
