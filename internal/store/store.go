@@ -21,7 +21,8 @@
 // them to what the alias names now, once SYNC_APPS is known.
 //
 // Implementations: store/sqlite (embedded, one process) and store/postgres
-// (several replicas). Both pass storetest.Run.
+// (several replicas). Both pass storetest.Run, and storetest.Upgrade from
+// a journal of before targets.
 package store
 
 import (
