@@ -21,7 +21,8 @@
 // them to what the alias names now, once SYNC_APPS is known.
 //
 // Implementations: store/sqlite (embedded, one process) and store/postgres
-// (several replicas). Both pass storetest.Run.
+// (several replicas). Both pass storetest.Run, and storetest.Upgrade from
+// a journal of before targets.
 package store
 
 import (
@@ -215,8 +216,9 @@ type Filter struct {
 	// Unreviewed: only break-glass ops no approver has acknowledged yet.
 	Unreviewed bool
 	// LatestPerApp: of the ops the other conditions select, only each
-	// app's newest (the paused reminder asks this of every app at once,
-	// in one query instead of one per app).
+	// alias's (App's) newest, whatever its target (the paused reminder
+	// asks this of every app at once, in one query instead of one per
+	// app).
 	LatestPerApp bool
 }
 
@@ -310,8 +312,9 @@ type Store interface {
 	// SaveSnapshot keeps s as the last one of s.Target, which must be
 	// Bound; s.Sync must be valid JSON.
 	SaveSnapshot(ctx context.Context, s Snapshot) error
-	// Snapshot returns t's last snapshot; ErrNotFound when none was saved
-	// for t. A legacy snapshot is never returned here.
+	// Snapshot returns the last snapshot of t, which must be Bound;
+	// ErrNotFound when none was saved for t. A legacy snapshot is never
+	// returned here.
 	Snapshot(ctx context.Context, t Target) (Snapshot, error)
 	// LegacySnapshot returns the snapshot saved under alias before
 	// snapshots had targets that AdoptLegacy could not bind to an app

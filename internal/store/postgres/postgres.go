@@ -1,5 +1,5 @@
 // Package postgres is the store for several replicas: PostgreSQL through
-// pgx's database/sql driver. Every decision (dedupe, one executing op per app,
+// pgx's database/sql driver. Every decision (dedupe, one executing op per target,
 // which click wins) is a constraint or a conditional write in the database,
 // so replicas share nothing else.
 //

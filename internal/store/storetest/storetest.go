@@ -60,6 +60,15 @@ func Run(t *testing.T, newStore func(t *testing.T) (open func() (store.Store, er
 		{"BreakGlass", testBreakGlass},
 		{"AcknowledgeRace", testAcknowledgeRace},
 		{"BreakGlassOnlyForTerminate", testBreakGlassOnlyForTerminate},
+		{"ForbiddenMoves", testForbiddenMoves},
+		{"ExecutingNeedsAHolder", testExecutingNeedsAHolder},
+		{"UnboundTargetRefused", testUnboundTargetRefused},
+		{"OneAliasTwoTargets", testOneAliasTwoTargets},
+		{"Renew", testRenew},
+		{"Fence", testFence},
+		{"FencedTransitions", testFencedTransitions},
+		{"FenceRacesReclaim", testFenceRacesReclaim},
+		{"AdoptLegacyWithNothingToAdopt", testAdoptLegacyWithNothingToAdopt},
 		{"Ping", testPing},
 		{"Restart", testRestart},
 	}
@@ -532,7 +541,7 @@ func testOneExecutingPerTarget(t *testing.T, open Opener) {
 	_, created, err := s.CreateOp(t.Context(), pause("trigger-2", "prod"), at(time.Second))
 	checkBusy(t, err, holder)
 	if created {
-		t.Errorf("CreateOp on a busy app reported created")
+		t.Errorf("CreateOp on a busy target reported created")
 	}
 	ops := list(t, s, store.Filter{App: "prod"})
 	if len(ops) != 1 {
@@ -594,7 +603,7 @@ func testTransitionToExecutingWhenBusy(t *testing.T, open Opener) {
 	got, err := s.Transition(t.Context(), req.ID, store.Approved, execute)
 	checkBusy(t, err, holder)
 	if errors.Is(err, store.ErrConflict) {
-		t.Errorf("a busy app is reported as ErrConflict too: %v", err)
+		t.Errorf("a busy target is reported as ErrConflict too: %v", err)
 	}
 	if got.ID != 0 {
 		checkOp(t, "the op returned with BusyError", approved, got)
