@@ -20,8 +20,14 @@ func (s *Service) effect(ctx context.Context, log *slog.Logger, kind target.Kind
 	err := s.store.Fence(ctx, op.ID, op.Holder, now, s.leaseFor(now), kind.Effect(r, to))
 	switch {
 	case errors.Is(err, store.ErrLeaseLost):
+		// Whoever took op over settled it, or will: show the journal's
+		// version on the message this process posted, which would
+		// otherwise say "…ing" for ever.
 		log.Warn("not sending the change: this process no longer holds the operation", "op", op.ID)
 		setOutcome(ctx, "lost")
+		if cur, err := s.store.GetOp(ctx, op.ID); err == nil && cur.State.Final() {
+			s.say.Show(ctx, log, cur)
+		}
 		return
 	case err != nil:
 		log.Error("not sending the change: the journal did not confirm this process holds the operation", "op", op.ID, "err", err)
