@@ -55,6 +55,9 @@ type env struct {
 	// seen collects what the secrets check reads besides logs and
 	// messages: /metrics as scraped once per run, and error texts.
 	seen *syncBuffer
+	// logHook, if set before start, sees every log record before it is
+	// written, on the goroutine that logs it, which it may block.
+	logHook func(slog.Record)
 }
 
 type envOpt func(*config.Config)
@@ -105,7 +108,11 @@ func (e *env) start() {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var h slog.Handler = slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})
+	if e.logHook != nil {
+		h = hookHandler{h, e.logHook}
+	}
+	log := slog.New(h)
 	conns := e.slack.Tickets()
 	e.http = make(chan string, 1)
 	addr := make(chan string, 1)
@@ -481,4 +488,23 @@ func (e *env) threadReplies(ts string) []fakeslack.Message {
 		}
 	}
 	return r
+}
+
+// hookHandler calls hook with each record before handing it on.
+type hookHandler struct {
+	slog.Handler
+	hook func(slog.Record)
+}
+
+func (h hookHandler) Handle(ctx context.Context, r slog.Record) error {
+	h.hook(r)
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h hookHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return hookHandler{h.Handler.WithAttrs(as), h.hook}
+}
+
+func (h hookHandler) WithGroup(name string) slog.Handler {
+	return hookHandler{h.Handler.WithGroup(name), h.hook}
 }
