@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 	"github.com/syncbot/syncbot/internal/fakeslack"
 )
@@ -34,12 +35,12 @@ var (
 	flagProfileDir  = flag.String("profile-dir", "", "run bench/profbot (cmd/bot plus profiling) instead of cmd/bot and write each process's trace, CPU and heap profiles here")
 )
 
+// The demo world, under short names.
 const (
-	group = "5b2ec991973129243223a114"
-	// The people in the channel.
-	alice   = "UALICE"
-	bob     = "UBOB"
-	channel = "COPS"
+	group   = demo.GroupID
+	alice   = demo.Alice
+	bob     = demo.Bob
+	channel = demo.Channel
 )
 
 // binDir holds the binaries built once per test binary run.
@@ -134,8 +135,9 @@ func newWorld(tb testing.TB, prefix string, n int, adminOpts fakeadmin.Options) 
 	tb.Helper()
 	fs := fakeslack.New(fakeslack.Options{PingInterval: time.Second})
 	tb.Cleanup(fs.Close)
-	fs.AddUser(fakeslack.User{ID: alice, Name: "alice"})
-	fs.AddUser(fakeslack.User{ID: bob, Name: "bob"})
+	for _, p := range demo.People() {
+		fs.AddUser(fakeslack.User{ID: p.ID, Name: p.Name})
+	}
 	fa := fakeadmin.New(adminOpts)
 	tb.Cleanup(fa.Close)
 	w := &world{tb: tb, slack: fs, admin: fa, ids: map[string]string{}}
@@ -185,8 +187,8 @@ func (w *world) startProc(path string, extraEnv ...string) *proc {
 		"SLACK_APP_TOKEN=" + fakeslack.DefaultAppToken,
 		"SLACK_BOT_TOKEN=" + fakeslack.DefaultBotToken,
 		"SLACK_API_URL=" + w.slack.APIURL(),
-		"ATLAS_PUBLIC_API_KEY=public-key",
-		"ATLAS_PRIVATE_API_KEY=private-key",
+		"ATLAS_PUBLIC_API_KEY=" + demo.PublicKey,
+		"ATLAS_PRIVATE_API_KEY=" + demo.PrivateKey,
 		"ATLAS_ADMIN_API_URL=" + w.admin.URL(),
 		"SYNC_APPS=" + w.syncApps(),
 		"SYNC_DATA_DIR=" + filepath.Join(dir, "data"),

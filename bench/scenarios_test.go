@@ -12,6 +12,7 @@ import (
 	"github.com/syncbot/syncbot/internal/app"
 	"github.com/syncbot/syncbot/internal/clock"
 	"github.com/syncbot/syncbot/internal/config"
+	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 	"github.com/syncbot/syncbot/internal/fakeslack"
 )
@@ -266,7 +267,7 @@ func runHour(tb testing.TB, minutes int) hourRun {
 	}
 	cfg := config.Config{
 		SlackAppToken: fakeslack.DefaultAppToken, SlackBotToken: fakeslack.DefaultBotToken, SlackAPIURL: w.slack.APIURL(), SlackCommand: "/sync",
-		AtlasPublicKey: "public-key", AtlasPrivateKey: "private-key", AdminAPIURL: w.admin.URL(),
+		AtlasPublicKey: demo.PublicKey, AtlasPrivateKey: demo.PrivateKey, AdminAPIURL: w.admin.URL(),
 		Apps: apps, ApprovalTTL: 15 * time.Minute, DataDir: tb.TempDir(), HTTPAddr: "127.0.0.1:0", LogFormat: "json",
 		AdminConcurrency: *flagConcurrency, AdminTimeout: 15 * time.Second, ReminderInterval: 24 * time.Hour,
 	}

@@ -143,7 +143,7 @@ func (c *Client) observe(op string, status int, start time.Time) {
 // retrying runs attempt until it succeeds, fails for good, or the retry
 // policy is spent, waiting between attempts on the injected clock.
 func (c *Client) retrying(ctx context.Context, k call, attempt func() error) error {
-	b := c.retry.begin(c.clock.Now())
+	b := c.retry.Begin(c.clock.Now())
 	for {
 		err := attempt()
 		if err == nil {
@@ -157,15 +157,15 @@ func (c *Client) retrying(ctx context.Context, k call, attempt func() error) err
 		if errors.As(err, &apiErr) {
 			retryAfter = apiErr.RetryAfter
 		}
-		wait, ok := b.next(c.clock.Now(), retryAfter)
-		if !ok {
-			if b.attempts > 1 {
-				return fmt.Errorf("%w (gave up after %d attempts)", err, b.attempts)
+		wait, stop := b.Next(c.clock.Now(), retryAfter)
+		if stop != nil {
+			if b.Attempts() > 1 {
+				return fmt.Errorf("%w (gave up after %d attempts)", err, b.Attempts())
 			}
 			return err
 		}
 		c.log.LogAttrs(ctx, slog.LevelInfo, "admin api: retrying",
-			slog.String("op", k.op), slog.Int("attempt", b.attempts+1),
+			slog.String("op", k.op), slog.Int("attempt", b.Attempts()+1),
 			slog.Duration("wait", wait), slog.String("error", err.Error()))
 		if err := sleep(ctx, c.clock, wait); err != nil {
 			return fmt.Errorf("admin api: %s: waiting to retry: %w", k.op, err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/syncbot/syncbot/internal/clock"
+	"github.com/syncbot/syncbot/internal/retry"
 )
 
 // Options configure a Client. Only BaseURL and the two keys are required.
@@ -60,7 +61,7 @@ type Client struct {
 	timeout time.Duration
 	clock   clock.Clock
 	log     *slog.Logger
-	retry   RetryPolicy
+	retry   retry.Policy
 	onCall  func(op string, status int, d time.Duration)
 	session *session
 
@@ -140,7 +141,7 @@ func New(o Options) (*Client, error) {
 		timeout:  o.Timeout,
 		clock:    o.Clock,
 		log:      o.Logger,
-		retry:    o.Retry.withDefaults(),
+		retry:    o.Retry.policy(),
 		onCall:   o.OnCall,
 		services: make(map[App]string),
 	}

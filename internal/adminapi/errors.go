@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/syncbot/syncbot/internal/retry"
 )
 
 // Sentinels for errors.Is. An *APIError matches the one for its status.
@@ -82,7 +84,7 @@ const codeInvalidSession = "InvalidSession"
 // maxErrorBody. redact lists values that must never reach the text: for the
 // auth calls, the keys and tokens, in case a server ever echoes them.
 func newAPIError(op string, status int, header http.Header, body []byte, redact ...string) *APIError {
-	e := &APIError{Op: op, Status: status, RetryAfter: parseRetryAfter(header.Get("Retry-After"))}
+	e := &APIError{Op: op, Status: status, RetryAfter: retry.ParseRetryAfter(header.Get("Retry-After"))}
 	text := strings.TrimSpace(string(body))
 	var wire struct {
 		Error     string `json:"error"`

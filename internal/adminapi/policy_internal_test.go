@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/syncbot/syncbot/internal/retry"
 )
 
 func TestClassify(t *testing.T) {
@@ -60,47 +62,23 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestBudget(t *testing.T) {
-	p := RetryPolicy{}.withDefaults()
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	b := p.begin(now)
-	var waits []time.Duration
-	for {
-		w, ok := b.next(now, 0)
-		if !ok {
-			break
-		}
-		waits = append(waits, w)
-		now = now.Add(w)
+// TestRetryPolicyDefaults pins the Admin API's own numbers; how they are
+// used (backoff, budget, Retry-After) is tested in package retry.
+func TestRetryPolicyDefaults(t *testing.T) {
+	defaults := retry.Policy{Attempts: 4, BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second, Total: 30 * time.Second}
+	tests := []struct {
+		name string
+		in   RetryPolicy
+		want retry.Policy
+	}{
+		{"zero", RetryPolicy{}, defaults},
+		{"negative", RetryPolicy{Attempts: -1, BaseDelay: -1, MaxDelay: -1, Total: -1}, defaults},
+		{"set", RetryPolicy{Attempts: 1, BaseDelay: time.Second, MaxDelay: 3 * time.Second, Total: 10 * time.Second},
+			retry.Policy{Attempts: 1, BaseDelay: time.Second, MaxDelay: 3 * time.Second, Total: 10 * time.Second}},
 	}
-	if len(waits) != 3 || b.attempts != 4 {
-		t.Fatalf("waits = %v after %d attempts, want 3 waits and 4 attempts", waits, b.attempts)
-	}
-	for i, base := range []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond} {
-		if waits[i] < base/2 || waits[i] > base {
-			t.Errorf("wait %d = %v, want in [%v, %v]", i+1, waits[i], base/2, base)
-		}
-	}
-	// The cap applies to computed waits, and the total bound to all.
-	p = RetryPolicy{Attempts: 100, BaseDelay: time.Second, MaxDelay: 3 * time.Second, Total: 10 * time.Second}.withDefaults()
-	for n := 1; n < 10; n++ {
-		if d := p.backoff(n); d > 3*time.Second {
-			t.Errorf("backoff(%d) = %v, over the cap", n, d)
-		}
-	}
-	b = p.begin(now)
-	if _, ok := b.next(now.Add(9*time.Second), 2*time.Second); ok {
-		t.Error("a Retry-After ending past the total bound was accepted")
-	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	for in, want := range map[string]time.Duration{
-		"": 0, "7": 7 * time.Second, " 3 ": 3 * time.Second, "0": 0, "-1": 0, "soon": 0,
-		"Wed, 21 Oct 2015 07:28:00 GMT": 0, "999999999": 24 * time.Hour,
-	} {
-		if got := parseRetryAfter(in); got != want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
+	for _, tt := range tests {
+		if got := tt.in.policy(); got != tt.want {
+			t.Errorf("%s: policy() = %+v, want %+v", tt.name, got, tt.want)
 		}
 	}
 }

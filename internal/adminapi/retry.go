@@ -5,13 +5,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/syncbot/syncbot/internal/clock"
+	"github.com/syncbot/syncbot/internal/retry"
 )
 
 // RetryPolicy bounds how hard one call tries. Zero fields take the defaults.
@@ -22,34 +20,12 @@ type RetryPolicy struct {
 	Total     time.Duration // bound on one call from its first attempt, waits included (default 30s)
 }
 
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	if p.Attempts <= 0 {
-		p.Attempts = 4
-	}
-	if p.BaseDelay <= 0 {
-		p.BaseDelay = 200 * time.Millisecond
-	}
-	if p.MaxDelay <= 0 {
-		p.MaxDelay = 5 * time.Second
-	}
-	if p.Total <= 0 {
-		p.Total = 30 * time.Second
-	}
-	return p
-}
-
-// backoff is the wait before retry number n (1 for the first retry):
-// BaseDelay doubled n-1 times, capped at MaxDelay, then jittered down to
-// somewhere in [d/2, d] so that replicas hit by the same outage do not retry
-// in step.
-func (p RetryPolicy) backoff(n int) time.Duration {
-	d := p.BaseDelay
-	for i := 1; i < n && d < p.MaxDelay; i++ {
-		d *= 2
-	}
-	d = min(d, p.MaxDelay)
-	half := d / 2
-	return half + rand.N(d-half+1)
+// policy is p with the defaults filled in. A Retry-After is honoured as
+// given, however long: the Total bound is what refuses one too long.
+func (p RetryPolicy) policy() retry.Policy {
+	return retry.Policy{Attempts: p.Attempts, BaseDelay: p.BaseDelay, MaxDelay: p.MaxDelay, Total: p.Total}.Or(retry.Policy{
+		Attempts: 4, BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second, Total: 30 * time.Second,
+	})
 }
 
 // verdict is what to do after a failed attempt.
@@ -128,52 +104,6 @@ func permanentNetError(err error) bool {
 	var hostname x509.HostnameError
 	var verify *tls.CertificateVerificationError
 	return errors.As(err, &unknownAuthority) || errors.As(err, &hostname) || errors.As(err, &verify)
-}
-
-// budget tracks one call's attempts against the policy.
-type budget struct {
-	p        RetryPolicy
-	deadline time.Time
-	attempts int // attempts made so far
-}
-
-func (p RetryPolicy) begin(now time.Time) *budget {
-	return &budget{p: p, deadline: now.Add(p.Total)}
-}
-
-// next records a failed attempt and says how long to wait before the next
-// one, or false when the policy is spent. A server's Retry-After is honoured
-// as given; if it (or the backoff) would end past the total bound, the call
-// gives up now rather than wait for a retry it may not make.
-func (b *budget) next(now time.Time, retryAfter time.Duration) (time.Duration, bool) {
-	b.attempts++
-	if b.attempts >= b.p.Attempts {
-		return 0, false
-	}
-	wait := b.p.backoff(b.attempts)
-	if retryAfter > 0 {
-		wait = retryAfter
-	}
-	if now.Add(wait).After(b.deadline) {
-		return 0, false
-	}
-	return wait, true
-}
-
-// parseRetryAfter reads Retry-After in its delta-seconds form. The HTTP-date
-// form is ignored (the backoff applies): no Admin API source shows the header
-// at all, and a date would need the server's clock to agree with ours.
-func parseRetryAfter(v string) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
-		return 0
-	}
-	const most = int64(24 * time.Hour / time.Second)
-	return time.Duration(min(n, most)) * time.Second
 }
 
 // sleep waits d on clk unless ctx ends first.

@@ -9,14 +9,15 @@ import (
 
 	"github.com/syncbot/syncbot/internal/adminapi"
 	"github.com/syncbot/syncbot/internal/clock"
+	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 )
 
 const (
-	groupID = "5b2ec991973129243223a114"
-	appID   = "64b7f0c2a1b2c3d4e5f60718"
-	pubKey  = "test-public"
-	privKey = "test-private"
+	groupID = demo.GroupID
+	appID   = demo.ProdID
+	pubKey  = demo.PublicKey
+	privKey = demo.PrivateKey
 )
 
 // env is one test's fake Admin API and a client pointed at it.

@@ -66,7 +66,7 @@ func (c *Client) SetState(ctx context.Context, app App, kind string, object json
 	}
 	attrs := []slog.Attr{slog.String("group_id", app.GroupID), slog.String("app_id", app.AppID),
 		slog.String("kind", kind), slog.String("state", state)}
-	b := c.retry.begin(c.clock.Now())
+	b := c.retry.Begin(c.clock.Now())
 	for {
 		_, err := c.authed(ctx, k, req)
 		if err == nil {
@@ -81,7 +81,8 @@ func (c *Client) SetState(ctx context.Context, app App, kind string, object json
 		if errors.As(err, &apiErr) {
 			retryAfter = apiErr.RetryAfter
 		}
-		wait, more := b.next(c.clock.Now(), retryAfter)
+		wait, stop := b.Next(c.clock.Now(), retryAfter)
+		more := stop == nil
 		if more {
 			if serr := sleep(ctx, c.clock, wait); serr != nil {
 				return fmt.Errorf("%w (%w; waiting to read the state back: %w)", err, ErrOutcomeUnknown, serr)
@@ -99,10 +100,10 @@ func (c *Client) SetState(ctx context.Context, app App, kind string, object json
 			return nil
 		}
 		if !more {
-			return fmt.Errorf("%w (%w; gave up after %d attempts)", err, ErrOutcomeUnknown, b.attempts)
+			return fmt.Errorf("%w (%w; gave up after %d attempts)", err, ErrOutcomeUnknown, b.Attempts())
 		}
 		c.log.LogAttrs(ctx, slog.LevelInfo, "admin api: sync state not changed after an unclear answer; sending it again",
-			append(attrs, slog.Int("attempt", b.attempts+1), slog.String("error", err.Error()))...)
+			append(attrs, slog.Int("attempt", b.Attempts()+1), slog.String("error", err.Error()))...)
 	}
 }
 

@@ -46,6 +46,9 @@ type Options struct {
 	// without a PING from Slack before it is replaced
 	// (slackbot.DefaultPingTimeout).
 	SlackPingTimeout time.Duration
+	// SlackDrainTimeout overrides how long shutdown waits for running
+	// commands before cancelling them (slackbot.DefaultDrainTimeout).
+	SlackDrainTimeout time.Duration
 }
 
 // Run runs the bot until ctx ends, then drains in-flight work and closes the
@@ -97,7 +100,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 		AppToken: cfg.SlackAppToken.Reveal(), BotToken: cfg.SlackBotToken.Reveal(), APIURL: cfg.SlackAPIURL,
 		Command: cfg.SlackCommand, Logger: log.With("component", "slackbot"),
 		BusyText: "syncbot is busy with other commands right now. Nothing was done; try again in a moment.",
-		OnAck:    m.Ack, OnReconnect: m.Reconnect,
+		OnAck:    m.Ack, OnReconnect: m.Reconnect, DrainTimeout: o.SlackDrainTimeout,
 	}, handler{svc}, slackbot.WithPingTimeout(o.SlackPingTimeout))
 	if err != nil {
 		return fmt.Errorf("slack client: %w", err)

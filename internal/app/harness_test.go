@@ -16,25 +16,27 @@ import (
 	"github.com/syncbot/syncbot/internal/app"
 	"github.com/syncbot/syncbot/internal/clock"
 	"github.com/syncbot/syncbot/internal/config"
+	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 	"github.com/syncbot/syncbot/internal/fakeslack"
 )
 
-// Distinctive secrets: tests assert none of them ever shows.
+// The demo world, under short names. The tokens and keys say SECRET:
+// tests assert none of them ever shows.
 const (
-	appToken = "xapp-1-A1-SECRET-APP-TOKEN-5e1f"
-	botToken = "xoxb-SECRET-BOT-TOKEN-77aa"
-	pubKey   = "PUBKEY-SECRET-9d2c"
-	privKey  = "PRIVKEY-SECRET-41b0-8c7e"
-	group    = "5b2ec991973129243223a114"
-	prodID   = "64b7f0c2a1b2c3d4e5f60718"
-	stageID  = "64b7f0c2a1b2c3d4e5f60719"
-	legacyID = "64b7f0c2a1b2c3d4e5f6071a"
-	channel  = "COPS"
+	appToken = demo.AppToken
+	botToken = demo.BotToken
+	pubKey   = demo.PublicKey
+	privKey  = demo.PrivateKey
+	group    = demo.GroupID
+	prodID   = demo.ProdID
+	stageID  = demo.StagingID
+	legacyID = demo.LegacyID
+	channel  = demo.Channel
 	// users
-	alice = "UALICE"
-	bob   = "UBOB"
-	carol = "UCAROL"
+	alice = demo.Alice
+	bob   = demo.Bob
+	carol = demo.Carol
 )
 
 var epoch = time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
@@ -55,6 +57,9 @@ type env struct {
 	// seen collects what the secrets check reads besides logs and
 	// messages: /metrics as scraped once per run, and error texts.
 	seen *syncBuffer
+	// logHook, if set before start, sees every log record before it is
+	// written, on the goroutine that logs it, which it may block.
+	logHook func(slog.Record)
 }
 
 type envOpt func(*config.Config)
@@ -74,23 +79,20 @@ func newEnvWithoutBot(t *testing.T, opts ...envOpt) *env {
 	clk := clock.NewFake(epoch)
 	fs := fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: time.Second})
 	t.Cleanup(fs.Close)
-	for _, u := range []fakeslack.User{{ID: alice, Name: "alice"}, {ID: bob, Name: "bob"}, {ID: carol, Name: "carol"}} {
-		fs.AddUser(u)
-	}
+	addPeople(fs)
 	fa := fakeadmin.New(fakeadmin.Options{PublicKey: pubKey, PrivateKey: privKey, Clock: clk})
 	t.Cleanup(fa.Close)
-	fa.AddApp(fakeadmin.App{GroupID: group, ID: prodID, ClientAppID: "prod-abcde", Name: "prod", SyncKind: "flexible_sync", Sync: fakeadmin.FlexibleSync("enabled")})
-	fa.AddApp(fakeadmin.App{GroupID: group, ID: stageID, ClientAppID: "staging-fghij", Name: "staging", SyncKind: "flexible_sync", Sync: fakeadmin.FlexibleSync("disabled")})
-	fa.AddApp(fakeadmin.App{GroupID: group, ID: legacyID, ClientAppID: "legacy-klmno", Name: "legacy", SyncKind: "sync", Sync: fakeadmin.PartitionSync("enabled")})
+	var apps []config.App
+	for _, a := range demo.Apps() {
+		fa.AddApp(fakeadmin.DemoApp(a))
+		id, clientID := a.Ref()
+		apps = append(apps, config.App{Alias: a.Alias, GroupID: demo.GroupID, AppID: id, ClientAppID: clientID})
+	}
 
 	cfg := config.Config{
-		SlackAppToken: appToken, SlackBotToken: botToken, SlackAPIURL: fs.APIURL(), SlackCommand: "/sync",
+		SlackAppToken: appToken, SlackBotToken: botToken, SlackAPIURL: fs.APIURL(), SlackCommand: demo.Command,
 		AtlasPublicKey: pubKey, AtlasPrivateKey: privKey, AdminAPIURL: fa.URL(),
-		Apps: []config.App{
-			{Alias: "prod", GroupID: group, AppID: prodID},
-			{Alias: "staging", GroupID: group, AppID: stageID},
-			{Alias: "legacy", GroupID: group, ClientAppID: "legacy-klmno"},
-		},
+		Apps:        apps,
 		ApprovalTTL: 15 * time.Minute, DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", LogFormat: "json",
 		AdminConcurrency: 16, AdminTimeout: 5 * time.Second, ReminderInterval: 24 * time.Hour,
 	}
@@ -100,12 +102,23 @@ func newEnvWithoutBot(t *testing.T, opts ...envOpt) *env {
 	return &env{t: t, slack: fs, admin: fa, clock: clk, cfg: cfg, logs: &syncBuffer{}, seen: &syncBuffer{}}
 }
 
+// addPeople makes the demo people members of the fake workspace.
+func addPeople(fs *fakeslack.Server) {
+	for _, p := range demo.People() {
+		fs.AddUser(fakeslack.User{ID: p.ID, Name: p.Name})
+	}
+}
+
 // start runs the bot and waits for its socket.
 func (e *env) start() {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var h slog.Handler = slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})
+	if e.logHook != nil {
+		h = hookHandler{h, e.logHook}
+	}
+	log := slog.New(h)
 	conns := e.slack.Tickets()
 	e.http = make(chan string, 1)
 	addr := make(chan string, 1)
@@ -482,4 +495,23 @@ func (e *env) threadReplies(ts string) []fakeslack.Message {
 		}
 	}
 	return r
+}
+
+// hookHandler calls hook with each record before handing it on.
+type hookHandler struct {
+	slog.Handler
+	hook func(slog.Record)
+}
+
+func (h hookHandler) Handle(ctx context.Context, r slog.Record) error {
+	h.hook(r)
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h hookHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return hookHandler{h.Handler.WithAttrs(as), h.hook}
+}
+
+func (h hookHandler) WithGroup(name string) slog.Handler {
+	return hookHandler{h.Handler.WithGroup(name), h.hook}
 }

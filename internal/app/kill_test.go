@@ -15,6 +15,7 @@ import (
 	"github.com/syncbot/syncbot/internal/app"
 	"github.com/syncbot/syncbot/internal/clock"
 	"github.com/syncbot/syncbot/internal/config"
+	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 	"github.com/syncbot/syncbot/internal/fakeslack"
 	"github.com/syncbot/syncbot/internal/messages"
@@ -57,16 +58,12 @@ func newFakes(t *testing.T, clk clock.Clock, apps ...fakeadmin.App) *env {
 	t.Helper()
 	fs := fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: time.Second})
 	t.Cleanup(fs.Close)
-	for _, u := range []fakeslack.User{{ID: alice, Name: "alice"}, {ID: bob, Name: "bob"}, {ID: carol, Name: "carol"}} {
-		fs.AddUser(u)
-	}
+	addPeople(fs)
 	fa := fakeadmin.New(fakeadmin.Options{PublicKey: pubKey, PrivateKey: privKey, Clock: clk})
 	t.Cleanup(fa.Close)
 	if len(apps) == 0 {
-		apps = []fakeadmin.App{
-			{GroupID: group, ID: prodID, ClientAppID: "prod-abcde", Name: "prod", SyncKind: "flexible_sync", Sync: fakeadmin.FlexibleSync("enabled")},
-			{GroupID: group, ID: stageID, ClientAppID: "staging-fghij", Name: "staging", SyncKind: "flexible_sync", Sync: fakeadmin.FlexibleSync("disabled")},
-		}
+		all := demo.Apps()
+		apps = []fakeadmin.App{fakeadmin.DemoApp(all[0]), fakeadmin.DemoApp(all[1])}
 	}
 	for _, a := range apps {
 		fa.AddApp(a)

@@ -3,12 +3,16 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"log/slog"
+	"net/http"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/syncbot/syncbot/internal/fakeadmin"
 	"github.com/syncbot/syncbot/internal/store"
 	"github.com/syncbot/syncbot/internal/store/sqlite"
 )
@@ -84,5 +88,56 @@ func TestSIGTERMFinishesInFlightWork(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "SECRET") {
 		t.Error("a secret reached the log")
+	}
+}
+
+// TestShutdownWaitsForCancelledWorkBeforeClosingTheStore: a pause whose
+// PATCH stalls past the drain bound is cancelled, and Run returns (and
+// closes the store) only after the handler has returned, so its journal
+// writes never meet a closed store.
+func TestShutdownWaitsForCancelledWorkBeforeClosingTheStore(t *testing.T) {
+	e := newEnvWithoutBot(t)
+	e.opts.SlackDrainTimeout = 100 * time.Millisecond
+	// The handler is held just after its cancelled PATCH returns, before
+	// it journals the outcome: a handler still writing.
+	failed, release := make(chan struct{}), make(chan struct{})
+	waiting := make(chan struct{})
+	var failedOnce, releaseOnce, waitingOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	defer unblock()
+	e.logHook = func(r slog.Record) {
+		switch r.Message {
+		case "change failed":
+			failedOnce.Do(func() { close(failed) })
+			<-release
+		case "shutdown: waiting for cancelled handler work to return":
+			waitingOnce.Do(func() { close(waiting) })
+		}
+	}
+	e.start()
+	e.admin.Inject(fakeadmin.Fault{Method: http.MethodPatch, PathContains: "/config", Stall: true})
+
+	e.command(alice, "pause prod")
+	e.channelMessage("Paus") // announced: the PATCH goes out next
+	stopped := make(chan error, 1)
+	go func() { stopped <- e.stop() }()
+	select {
+	case <-failed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the stalled PATCH was never cancelled")
+	}
+	select {
+	case err := <-stopped:
+		t.Fatalf("Run returned (%v) while a cancelled handler was still running; the store is closed under it", err)
+	case <-waiting:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run neither returned nor waited for the handler")
+	}
+	unblock()
+	if err := <-stopped; err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if strings.Contains(e.logs.String(), "database is closed") {
+		t.Errorf("a handler met a closed store:\n%s", e.logs.String())
 	}
 }

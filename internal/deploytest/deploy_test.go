@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/syncbot/syncbot/internal/config"
+	"github.com/syncbot/syncbot/internal/demo"
 )
 
 func loadRealDeploy(t *testing.T) *deployTree {
@@ -108,7 +109,7 @@ func TestManifestSettingsLoad(t *testing.T) {
 							t.Fatalf("%s: %s has no value in the manifests", d, name)
 						}
 						if name == "SYNC_APPS" && strings.Contains(val, "REPLACE") {
-							val = "prod:5b2ec991973129243223a114/64b7f0c2a1b2c3d4e5f60718"
+							val = "prod:" + demo.GroupID + "/" + demo.ProdID
 						}
 						t.Setenv(name, val)
 					}

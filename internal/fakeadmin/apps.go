@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/syncbot/syncbot/internal/demo"
 )
 
 // App is an app to serve.
@@ -238,4 +240,13 @@ func (s *Server) handleServices(w http.ResponseWriter, r *http.Request) {
 		}
 		return jsonReply(http.StatusOK, out)
 	})
+}
+
+// DemoApp is a demo app (package demo) as the fake serves it.
+func DemoApp(a demo.App) App {
+	obj := FlexibleSync(a.State)
+	if a.Kind == "sync" {
+		obj = PartitionSync(a.State)
+	}
+	return App{GroupID: demo.GroupID, ID: a.ID, ClientAppID: a.ClientAppID, Name: a.Alias, SyncKind: a.Kind, Sync: obj}
 }

@@ -14,12 +14,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/syncbot/syncbot/internal/clock"
+	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 )
 
 const (
-	group = "5b2ec991973129243223a114"
-	appID = "64b7f0c2a1b2c3d4e5f60718"
+	group = demo.GroupID
+	appID = demo.ProdID
 )
 
 type fixture struct {

@@ -21,11 +21,12 @@ import (
 	"time"
 
 	"github.com/syncbot/syncbot/internal/clock"
+	"github.com/syncbot/syncbot/internal/demo"
 )
 
 // Options configure a Server. Zero fields take the defaults.
 type Options struct {
-	PublicKey, PrivateKey string        // the one API key that logs in (default "public-key"/"private-key")
+	PublicKey, PrivateKey string        // the one API key that logs in (default demo.PublicKey/PrivateKey)
 	Clock                 clock.Clock   // decides token expiry (default clock.Real{})
 	TokenTTL              time.Duration // access token lifetime (default 30m, as Atlas)
 	Prefix                string        // path of the API root (default "/api/admin/v3.0")
@@ -69,10 +70,10 @@ type Server struct {
 // New starts a fake on 127.0.0.1. Close it when done.
 func New(o Options) *Server {
 	if o.PublicKey == "" {
-		o.PublicKey = "public-key"
+		o.PublicKey = demo.PublicKey
 	}
 	if o.PrivateKey == "" {
-		o.PrivateKey = "private-key"
+		o.PrivateKey = demo.PrivateKey
 	}
 	if o.Clock == nil {
 		o.Clock = clock.Real{}

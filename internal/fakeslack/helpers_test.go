@@ -8,12 +8,13 @@ import (
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
+	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeslack"
 )
 
 const (
-	appToken = "xapp-1-test"
-	botToken = "xoxb-test"
+	appToken = demo.AppToken
+	botToken = demo.BotToken
 )
 
 // newServer starts a fake with test tokens and a fast ping, closed when the

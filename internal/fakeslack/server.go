@@ -21,15 +21,17 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/syncbot/syncbot/internal/demo"
 )
 
-// Defaults used when Options leaves a field empty.
+// Defaults used when Options leaves a field empty: the demo workspace.
 const (
-	DefaultAppToken     = "xapp-1-A1-fake"
-	DefaultBotToken     = "xoxb-fake"
-	DefaultTeamID       = "T1"
-	DefaultAPIAppID     = "A1"
-	DefaultBotUserID    = "UBOT"
+	DefaultAppToken     = demo.AppToken
+	DefaultBotToken     = demo.BotToken
+	DefaultTeamID       = demo.TeamID
+	DefaultAPIAppID     = demo.APIAppID
+	DefaultBotUserID    = demo.BotUserID
 	DefaultPingInterval = 2 * time.Second
 
 	// botID is what messages posted by the bot carry as bot_id.

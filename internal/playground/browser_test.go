@@ -12,6 +12,8 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/syncbot/syncbot/internal/demo"
 )
 
 const (
@@ -121,7 +123,7 @@ func TestApproveTerminateInBrowser(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d PATCH calls in all, want 1", n)
 	}
-	if st, _ := p.Admin.SyncState("5b2ec991973129243223a114", appID("prod")); st != "" {
+	if st, _ := p.Admin.SyncState(demo.GroupID, appID("prod")); st != "" {
 		t.Errorf("prod's sync state is %q, want terminated (\"\")", st)
 	}
 	screenshot(t, ctx, filepath.Join(shotDir(t), "playground-terminated.png"))

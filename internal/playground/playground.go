@@ -25,57 +25,37 @@ import (
 	"github.com/syncbot/syncbot/internal/app"
 	"github.com/syncbot/syncbot/internal/clock"
 	"github.com/syncbot/syncbot/internal/config"
+	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 	"github.com/syncbot/syncbot/internal/fakeslack"
 	"github.com/syncbot/syncbot/internal/playground/blockkit"
 )
 
-// The demo workspace: one channel, three people (bob approves), three apps.
+// The demo workspace (package demo): one channel, three people (bob
+// approves), three apps.
 const (
-	Channel     = "COPS"
-	ChannelName = "ops"
-	Alice       = "UALICE"
-	Bob         = "UBOB"
-	Carol       = "UCAROL"
+	Channel     = demo.Channel
+	ChannelName = demo.ChannelName
+	Alice       = demo.Alice
+	Bob         = demo.Bob
+	Carol       = demo.Carol
 	botUser     = fakeslack.DefaultBotUserID
 
-	// Fake credentials: they only open the in-process fakes.
-	appToken   = "xapp-1-A1-playground"
-	botToken   = "xoxb-playground"
-	publicKey  = "playground-public-key"
-	privateKey = "playground-private-key"
-
-	groupID     = "5b2ec991973129243223a114"
+	groupID     = demo.GroupID
 	approvalTTL = 15 * time.Minute
 )
 
 // Person is a demo user.
-type Person struct {
-	ID, Name, Role string
-	Approver       bool
-}
+type Person = demo.Person
 
 // People are the demo users, in the order the page lists them.
-var People = []Person{
-	{ID: Alice, Name: "alice", Role: "on-call"},
-	{ID: Bob, Name: "bob", Role: "approver", Approver: true},
-	{ID: Carol, Name: "carol", Role: "engineer"},
-}
+var People = demo.People()
 
 // DemoApp is one app of the fake Admin API and its SYNC_APPS entry.
-type DemoApp struct {
-	Alias, ID, ClientAppID, Kind, State string
-	// ByClientAppID configures it in SYNC_APPS by client_app_id, so the
-	// bot resolves it at start as it would for a user who wrote that.
-	ByClientAppID bool
-}
+type DemoApp = demo.App
 
 // Apps are the demo apps: one running, one paused, one partition-based.
-var Apps = []DemoApp{
-	{Alias: "prod", ID: "64b7f0c2a1b2c3d4e5f60718", ClientAppID: "prod-abcde", Kind: "flexible_sync", State: "enabled"},
-	{Alias: "staging", ID: "64b7f0c2a1b2c3d4e5f60719", ClientAppID: "staging-fghij", Kind: "flexible_sync", State: "disabled"},
-	{Alias: "legacy", ID: "64b7f0c2a1b2c3d4e5f6071a", ClientAppID: "legacy-klmno", Kind: "sync", State: "enabled", ByClientAppID: true},
-}
+var Apps = demo.Apps()
 
 // Options configure a Playground. The zero value is usable.
 type Options struct {
@@ -144,18 +124,14 @@ func Start(ctx context.Context, o Options) (_ *Playground, err error) {
 		}
 	}()
 
-	p.Slack = fakeslack.New(fakeslack.Options{AppToken: appToken, BotToken: botToken, PingInterval: 5 * time.Second})
+	p.Slack = fakeslack.New(fakeslack.Options{AppToken: demo.AppToken, BotToken: demo.BotToken, PingInterval: 5 * time.Second})
 	p.Slack.AddChannel(Channel, ChannelName)
 	for _, u := range People {
 		p.Slack.AddUser(fakeslack.User{ID: u.ID, Name: u.Name, RealName: u.Name})
 	}
-	p.Admin = fakeadmin.New(fakeadmin.Options{PublicKey: publicKey, PrivateKey: privateKey, Clock: p.Clock})
+	p.Admin = fakeadmin.New(fakeadmin.Options{PublicKey: demo.PublicKey, PrivateKey: demo.PrivateKey, Clock: p.Clock})
 	for _, a := range Apps {
-		sync := fakeadmin.FlexibleSync(a.State)
-		if a.Kind == "sync" {
-			sync = fakeadmin.PartitionSync(a.State)
-		}
-		p.Admin.AddApp(fakeadmin.App{GroupID: groupID, ID: a.ID, ClientAppID: a.ClientAppID, Name: a.Alias, SyncKind: a.Kind, Sync: sync})
+		p.Admin.AddApp(fakeadmin.DemoApp(a))
 	}
 
 	p.render = blockkit.New(blockkit.Options{UserName: userName, ChannelName: func(id string) string {
@@ -220,19 +196,16 @@ func Start(ctx context.Context, o Options) (_ *Playground, err error) {
 
 func (p *Playground) config() config.Config {
 	cfg := config.Config{
-		SlackAppToken: config.Secret(appToken), SlackBotToken: config.Secret(botToken),
-		SlackAPIURL: p.Slack.APIURL(), SlackCommand: "/sync",
-		AtlasPublicKey: config.Secret(publicKey), AtlasPrivateKey: config.Secret(privateKey),
+		SlackAppToken: demo.AppToken, SlackBotToken: demo.BotToken,
+		SlackAPIURL: p.Slack.APIURL(), SlackCommand: demo.Command,
+		AtlasPublicKey: demo.PublicKey, AtlasPrivateKey: demo.PrivateKey,
 		AdminAPIURL: p.Admin.URL(),
 		ApprovalTTL: approvalTTL, Approvers: approvers(), DataDir: p.dataDir, HTTPAddr: "127.0.0.1:0",
 		LogFormat: "text", AdminConcurrency: 16, AdminTimeout: 10 * time.Second, ReminderInterval: 24 * time.Hour,
 	}
 	for _, a := range Apps {
-		ca := config.App{Alias: a.Alias, GroupID: groupID, AppID: a.ID}
-		if a.ByClientAppID {
-			ca = config.App{Alias: a.Alias, GroupID: groupID, ClientAppID: a.ClientAppID}
-		}
-		cfg.Apps = append(cfg.Apps, ca)
+		id, clientID := a.Ref()
+		cfg.Apps = append(cfg.Apps, config.App{Alias: a.Alias, GroupID: groupID, AppID: id, ClientAppID: clientID})
 	}
 	return cfg
 }

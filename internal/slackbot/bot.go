@@ -57,8 +57,9 @@ func (b *Bot) Connected() bool { return b.connected.Load() }
 // Run connects and serves envelopes until ctx ends, reconnecting whenever
 // the socket drops as slack-go does. When ctx ends it stops reading, lets
 // queued and running handler calls finish for up to DrainTimeout, cancels
-// what is left, and returns nil. It returns an error at once on a fatal
-// connect error (invalid_auth, token_revoked, …), after the same drain.
+// what is left, waits for every handler call to return, and returns nil.
+// It returns an error at once on a fatal connect error (invalid_auth,
+// token_revoked, …), after the same drain.
 func (b *Bot) Run(ctx context.Context) error {
 	if !b.running.CompareAndSwap(false, true) {
 		return errors.New("slackbot: Run is already running")
@@ -91,6 +92,10 @@ func (b *Bot) Run(ctx context.Context) error {
 	if !p.drain(b.cfg.DrainTimeout) {
 		b.log.Warn("shutdown drain timed out; cancelling handler work", "drain_timeout", b.cfg.DrainTimeout)
 		cancelWork()
+		// The caller closes what handlers write to (the store) once Run
+		// returns, so a cancelled handler must have returned by then.
+		b.log.Warn("shutdown: waiting for cancelled handler work to return")
+		p.wg.Wait()
 	}
 	if err != nil {
 		return fmt.Errorf("slackbot: socket mode: %w", err)

@@ -11,13 +11,14 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeslack"
 	"github.com/syncbot/syncbot/internal/slackbot"
 )
 
 const (
-	appToken = "xapp-1-secret-app-token"
-	botToken = "xoxb-secret-bot-token"
+	appToken = demo.AppToken
+	botToken = demo.BotToken
 )
 
 // handler adapts funcs to slackbot.Handler. bot is set before Run starts,

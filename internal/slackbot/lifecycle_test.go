@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,6 +110,75 @@ func TestDrainTimeoutCancelsHandlerWork(t *testing.T) {
 		t.Errorf("queued %s started after the drain timed out", id)
 	default:
 	}
+}
+
+// TestRunWaitsForCancelledHandlersToReturn: a handler still busy after the
+// drain bound is cancelled, and Run returns only once it has returned,
+// because the caller closes the store as soon as Run returns.
+func TestRunWaitsForCancelledHandlersToReturn(t *testing.T) {
+	started := make(chan struct{})
+	cancelled := make(chan struct{})
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	defer unblock()
+	var returned atomic.Bool
+	waiting := make(chan struct{})
+	e := start(t, &handler{command: func(ctx context.Context, _ *slackbot.Bot, _ slackbot.Command) {
+		close(started)
+		<-ctx.Done()
+		close(cancelled)
+		<-release // still writing its outcome after the cancel
+		returned.Store(true)
+	}}, func(c *slackbot.Config) {
+		c.DrainTimeout = 50 * time.Millisecond
+		c.Logger = slog.New(&onMessage{Handler: c.Logger.Handler(), msg: "shutdown: waiting for cancelled handler work to return", seen: waiting, once: new(sync.Once)})
+	})
+
+	e.ack(t, e.command(t, "pause prod"))
+	recv(t, started)
+	e.stop()
+	recv(t, cancelled)
+	select {
+	case err := <-e.runErr:
+		e.runErr <- err // for Cleanup
+		t.Fatalf("Run returned (%v) while a cancelled handler was still running", err)
+	case <-waiting:
+	case <-testCtx(t).Done():
+		t.Fatal("Run neither returned nor said it waits for the handler")
+	}
+	unblock()
+	if err := e.waitRun(t); err != nil {
+		t.Errorf("Run = %v, want nil", err)
+	}
+	if !returned.Load() {
+		t.Error("Run returned before the handler did")
+	}
+}
+
+// onMessage is a slog.Handler that closes seen the first time a record
+// with message msg is handled. once is shared with its WithAttrs copies.
+type onMessage struct {
+	slog.Handler
+	msg  string
+	seen chan struct{}
+	once *sync.Once
+}
+
+func (h *onMessage) Handle(ctx context.Context, r slog.Record) error {
+	err := h.Handler.Handle(ctx, r)
+	if r.Message == h.msg {
+		h.once.Do(func() { close(h.seen) })
+	}
+	return err
+}
+
+func (h *onMessage) WithAttrs(as []slog.Attr) slog.Handler {
+	return &onMessage{Handler: h.Handler.WithAttrs(as), msg: h.msg, seen: h.seen, once: h.once}
+}
+
+func (h *onMessage) WithGroup(name string) slog.Handler {
+	return &onMessage{Handler: h.Handler.WithGroup(name), msg: h.msg, seen: h.seen, once: h.once}
 }
 
 func TestInvalidAppTokenMakesRunFail(t *testing.T) {

@@ -3,7 +3,6 @@ package slackbot
 import (
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/syncbot/syncbot/internal/retry"
 )
 
 // RetryPolicy bounds how Web API calls (and response_url posts) are
@@ -39,19 +40,22 @@ type RetryPolicy struct {
 }
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
-	if p.Retries <= 0 {
-		p.Retries = 3
+	d := p.policy()
+	return RetryPolicy{Retries: d.Attempts - 1, BaseDelay: d.BaseDelay, MaxDelay: d.MaxDelay, MaxRetryAfter: d.MaxRetryAfter}
+}
+
+// policy is p with the defaults filled in, as package retry takes it. A
+// Retry-After gets up to 250ms of jitter, so replicas do not come back in
+// step.
+func (p RetryPolicy) policy() retry.Policy {
+	attempts := 0 // unset: the default
+	if p.Retries > 0 {
+		attempts = 1 + p.Retries
 	}
-	if p.BaseDelay <= 0 {
-		p.BaseDelay = 250 * time.Millisecond
-	}
-	if p.MaxDelay <= 0 {
-		p.MaxDelay = 4 * time.Second
-	}
-	if p.MaxRetryAfter <= 0 {
-		p.MaxRetryAfter = 30 * time.Second
-	}
-	return p
+	return retry.Policy{Attempts: attempts, BaseDelay: p.BaseDelay, MaxDelay: p.MaxDelay, MaxRetryAfter: p.MaxRetryAfter}.Or(retry.Policy{
+		Attempts: 1 + 3, BaseDelay: 250 * time.Millisecond, MaxDelay: 4 * time.Second,
+		MaxRetryAfter: 30 * time.Second, AfterJitter: 250 * time.Millisecond,
+	})
 }
 
 // retryConfig is p as slack-go's retrying HTTP client takes it.
@@ -69,32 +73,36 @@ type retryHandler struct {
 	log    *slog.Logger
 }
 
-// ShouldRetry implements slack.RetryHandler.
+// ShouldRetry implements slack.RetryHandler. state.Attempt counts the
+// retries already made, so this failure is attempt state.Attempt+1.
 func (h *retryHandler) ShouldRetry(state *slack.RetryState, req *http.Request, resp *http.Response, err error) (bool, time.Duration) {
 	if state.Attempt >= state.MaxRetries || req.Context().Err() != nil {
 		return false, 0
 	}
 	method := h.method(req)
-	var wait time.Duration
+	var retryAfter time.Duration
 	var why string
 	switch {
 	case resp != nil && resp.StatusCode == http.StatusTooManyRequests:
-		wait = retryAfter(resp.Header.Get("Retry-After"))
-		if wait > h.p.MaxRetryAfter {
-			h.log.Warn("slack web api: rate limited for longer than syncbot waits; giving up on this call",
-				"method", method, "retry_after", wait)
-			return false, 0
-		}
-		wait += rand.N(250 * time.Millisecond)
+		// Missing, zero or unreadable means 1 s, Slack's shortest.
+		retryAfter = max(retry.ParseRetryAfter(resp.Header.Get("Retry-After")), time.Second)
 		why = "rate limited (429)"
 	case resp != nil && resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
-		wait, why = h.p.backoff(state.Attempt), "HTTP "+strconv.Itoa(resp.StatusCode)
+		why = "HTTP " + strconv.Itoa(resp.StatusCode)
 	case resp == nil && err != nil:
 		if !idempotent(method) && !neverSent(err) {
 			return false, 0
 		}
-		wait, why = h.p.backoff(state.Attempt), "network error"
+		why = "network error"
 	default:
+		return false, 0
+	}
+	wait, stop := h.p.policy().Next(state.Attempt+1, retryAfter)
+	if errors.Is(stop, retry.ErrRetryAfter) {
+		h.log.Warn("slack web api: rate limited for longer than syncbot waits; giving up on this call",
+			"method", method, "retry_after", retryAfter)
+	}
+	if stop != nil {
 		return false, 0
 	}
 	h.log.Warn("slack web api: retrying", "method", method, "why", why, "attempt", state.Attempt+2, "wait", wait)
@@ -126,28 +134,4 @@ func idempotent(method string) bool {
 func neverSent(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
-}
-
-// backoff is the wait before retry n+1 (n = 0 for the first): BaseDelay
-// doubled n times, capped at MaxDelay, then jittered down into [d/2, d].
-func (p RetryPolicy) backoff(n int) time.Duration {
-	d := p.BaseDelay
-	for range n {
-		if d >= p.MaxDelay {
-			break
-		}
-		d *= 2
-	}
-	d = min(d, p.MaxDelay)
-	return d/2 + rand.N(d/2+1)
-}
-
-// retryAfter reads Retry-After in seconds; missing, zero or unreadable
-// means 1 s, Slack's shortest.
-func retryAfter(v string) time.Duration {
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < 1 {
-		return time.Second
-	}
-	return time.Duration(n) * time.Second
 }

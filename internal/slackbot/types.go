@@ -9,7 +9,8 @@ import (
 // Handler does the work behind an envelope. It is called on a worker
 // goroutine after the envelope has been acked, so it may take its time; ctx
 // outlives Run's ctx by up to Config.DrainTimeout so work already accepted
-// can finish and report back.
+// can finish and report back. Run returns only after every call has
+// returned, cancelled or not.
 type Handler interface {
 	HandleCommand(ctx context.Context, c Command)
 	HandleAction(ctx context.Context, a Action)
