@@ -20,7 +20,7 @@ import (
 // Config is every setting, read from the environment by Load. The envconfig
 // tags name the variables exactly as the README's table does.
 type Config struct {
-	SlackAppToken Secret `envconfig:"SLACK_APP_TOKEN" desc:"app-level token xapp-… (connections:write)"`
+	SlackAppToken Secret `envconfig:"SLACK_APP_TOKEN" desc:"app-level token xapp-…, scope connections:write"`
 	SlackBotToken Secret `envconfig:"SLACK_BOT_TOKEN" desc:"bot token xoxb-…"`
 	SlackAPIURL   string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base"`
 	// SlackCommand lets a second install (say, staging) use its own command.
@@ -32,20 +32,20 @@ type Config struct {
 
 	AppsRaw     string        `envconfig:"SYNC_APPS" desc:"alias:GROUP_ID/APP_ID, comma separated"`
 	ApprovalTTL time.Duration `envconfig:"SYNC_APPROVAL_TTL" default:"15m" desc:"how long a terminate request may wait for approval"`
-	Approvers   []string      `envconfig:"SYNC_APPROVERS" desc:"user or group IDs who may approve (empty: anyone but the requester)"`
+	Approvers   []string      `envconfig:"SYNC_APPROVERS" desc:"user or group IDs who may approve; empty = anyone but the requester"`
 	// Who may do what beyond the two-person rule; all optional. Entries
 	// are Slack user IDs (U…, W…) or user group IDs (S…), channels are
 	// channel IDs (C…, G…).
-	Operators  []string `envconfig:"SYNC_OPERATORS" desc:"user or group IDs who may pause, resume, terminate (empty: everyone)"`
-	Breakglass []string `envconfig:"SYNC_BREAKGLASS" desc:"user or group IDs allowed terminate --break-glass (empty: off)"`
-	Channels   []string `envconfig:"SYNC_CHANNELS" desc:"channel IDs where changes may be asked for (empty: any)"`
+	Operators  []string `envconfig:"SYNC_OPERATORS" desc:"user or group IDs who may pause, resume, terminate; empty = everyone"`
+	Breakglass []string `envconfig:"SYNC_BREAKGLASS" desc:"user or group IDs allowed terminate --break-glass; empty = off"`
+	Channels   []string `envconfig:"SYNC_CHANNELS" desc:"channel IDs where changes may be asked for; empty = any"`
 	// The workspace (and Slack app) syncbot serves: envelopes from any other
 	// are ignored. Empty: not checked.
-	SlackTeamID      string        `envconfig:"SYNC_SLACK_TEAM_ID" desc:"the workspace (T…) served; others are ignored"`
-	SlackAppID       string        `envconfig:"SYNC_SLACK_APP_ID" desc:"the Slack app (A…) served; others are ignored"`
-	DataDir          string        `envconfig:"SYNC_DATA_DIR" default:"./data" desc:"folder of the embedded store (one process at a time)"`
-	DatabaseURL      Secret        `envconfig:"SYNC_DATABASE_URL" desc:"postgres://… selects the PostgreSQL store"`
-	HTTPAddr         string        `envconfig:"SYNC_HTTP_ADDR" default:":8080" desc:"/healthz, /readyz, /metrics, unauthenticated (127.0.0.1:8080: this machine only)"`
+	SlackTeamID      string        `envconfig:"SYNC_SLACK_TEAM_ID" desc:"the workspace T… served, others ignored; empty = not checked"`
+	SlackAppID       string        `envconfig:"SYNC_SLACK_APP_ID" desc:"the Slack app A… served, others ignored; empty = not checked"`
+	DataDir          string        `envconfig:"SYNC_DATA_DIR" default:"./data" desc:"folder of the embedded store, one process at a time"`
+	DatabaseURL      Secret        `envconfig:"SYNC_DATABASE_URL" desc:"postgres://… selects the PostgreSQL store; empty = embedded"`
+	HTTPAddr         string        `envconfig:"SYNC_HTTP_ADDR" default:":8080" desc:"serves /healthz, /readyz, /metrics to anyone who can connect; 127.0.0.1:8080 = this machine only"`
 	LogFormat        string        `envconfig:"SYNC_LOG_FORMAT" default:"json" desc:"json or text"`
 	AdminConcurrency int           `envconfig:"SYNC_ADMIN_CONCURRENCY" default:"16" desc:"most Admin API round trips in flight"`
 	AdminTimeout     time.Duration `envconfig:"SYNC_ADMIN_TIMEOUT" default:"15s" desc:"one Admin API call"`
