@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/syncbot/syncbot/internal/fakeadmin"
 )
 
 // fullEnv sets every required variable, with both APIs pointed at servers
@@ -149,5 +151,50 @@ func TestVersionLine(t *testing.T) {
 	t.Cleanup(func() { version, commit = "", "" })
 	if got, want := versionLine(), "syncbot v1.2.3, commit abc1234, "+runtime.Version(); !strings.HasPrefix(got, want) {
 		t.Errorf("release build: %q, want it to start %q", got, want)
+	}
+}
+
+// TestCheckIsQuietUnlessVerbose: check prints its table on stdout and one
+// summary line on stderr; the clients' logs (here the Admin API's login)
+// appear only with -v.
+func TestCheckIsQuietUnlessVerbose(t *testing.T) {
+	for _, verbose := range []bool{false, true} {
+		name := "quiet"
+		if verbose {
+			name = "-v"
+		}
+		t.Run(name, func(t *testing.T) {
+			fullEnv(t) // Slack answers 418 to everything: its rows fail
+			fa := fakeadmin.New(fakeadmin.Options{PublicKey: "PUBSECRET", PrivateKey: "PRIVSECRET"})
+			t.Cleanup(fa.Close)
+			fa.AddApp(fakeadmin.App{GroupID: "5b2ec991973129243223a114", ID: "64b7f0c2a1b2c3d4e5f60718", ClientAppID: "prod-abcde",
+				Name: "prod", SyncKind: "flexible_sync", Sync: fakeadmin.FlexibleSync("enabled")})
+			t.Setenv("ATLAS_ADMIN_API_URL", fa.URL())
+			args := []string{"check"}
+			if verbose {
+				args = append(args, "-v")
+			}
+			var stdout, stderr strings.Builder
+			if code := run(context.Background(), args, &stdout, &stderr); code != 1 {
+				t.Errorf("exit code %d, want 1", code)
+			}
+			for _, want := range []string{"CHECK", "Slack bot token (auth.test)", "FAIL", "Atlas Admin API login", "app prod", `state "enabled"`, "(SYNC_HTTP_ADDR)"} {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("table lacks %q:\n%s", want, stdout.String())
+				}
+			}
+			lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
+			last := lines[len(lines)-1]
+			if !strings.HasPrefix(last, "syncbot: deployment check failed: ") {
+				t.Errorf("last stderr line %q", last)
+			}
+			logged := strings.Contains(stderr.String(), "admin api: logged in")
+			if verbose != logged || (!verbose && len(lines) != 1) {
+				t.Errorf("verbose %v, stderr:\n%s", verbose, stderr.String())
+			}
+			if strings.Contains(stdout.String()+stderr.String(), "SECRET") {
+				t.Errorf("a secret was printed")
+			}
+		})
 	}
 }
