@@ -74,14 +74,15 @@ func Check(ctx context.Context, cfg config.Config, log *slog.Logger, w io.Writer
 		BaseURL: cfg.AdminAPIURL, PublicKey: cfg.AtlasPublicKey.Reveal(), PrivateKey: cfg.AtlasPrivateKey.Reveal(),
 		Concurrency: cfg.AdminConcurrency, Timeout: cfg.AdminTimeout, Logger: log,
 	})
+	loginErr := err
 	if err == nil {
-		err = admin.Login(ctx)
-		line("Atlas Admin API login", err, "")
+		loginErr = admin.Login(ctx)
+		line("Atlas Admin API login", loginErr, "")
 	} else {
 		line("Atlas Admin API client", err, "")
 	}
 	for _, alias := range aliases {
-		if err != nil {
+		if loginErr != nil {
 			// Every app still gets its row: the README promises each is
 			// checked, and a missing row reads like a missing app.
 			fmt.Fprintf(tw, "app %s\tnot checked: login failed\n", alias)
