@@ -5,7 +5,14 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/syncbot ./cmd/bot \
+# .git is not in the build context (.dockerignore), so the version and
+# commit that `syncbot version` prints come from here:
+#   docker build --build-arg VERSION=v1.2.3 --build-arg COMMIT=$(git rev-parse HEAD) .
+ARG VERSION=dev
+ARG COMMIT=unknown
+RUN CGO_ENABLED=0 go build -trimpath \
+      -ldflags="-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" \
+      -o /out/syncbot ./cmd/bot \
  && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -1,20 +1,18 @@
 // Command bot runs syncbot: /sync in Slack pauses, resumes and (with a
 // second person's approval) terminates Atlas Device Sync.
 //
-//	bot          run the bot
-//	bot check    validate the deployment (tokens, key, every app) and exit
+//	bot              run the bot
+//	bot check [-v]   validate the deployment (tokens, key, every app, store) and exit
+//	bot version      print the version, commit and Go version
+//	bot help         print the commands and every variable (also -h, --help)
 package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
-
-	"github.com/syncbot/syncbot/internal/app"
-	"github.com/syncbot/syncbot/internal/config"
 )
 
 // defaultMemoryLimit is the soft limit on the Go runtime's memory (heap,
@@ -33,22 +31,7 @@ func main() {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	cfg, err := config.Load()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "syncbot:", err)
-		os.Exit(2)
-	}
-	log := app.NewLogger(os.Stderr, cfg.LogFormat)
-	if len(os.Args) > 1 && os.Args[1] == "check" {
-		if err := app.Check(ctx, cfg, log, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "syncbot:", err)
-			os.Exit(1)
-		}
-		return
-	}
-	if err := app.Run(ctx, cfg, log, app.Options{}); err != nil {
-		fmt.Fprintln(os.Stderr, "syncbot:", err)
-		os.Exit(1)
-	}
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }

@@ -15,6 +15,7 @@ import (
 // printed within 5 seconds, the page answers, and cancelling (Ctrl-C) stops
 // everything with exit code 0.
 func TestPrintsAddressAndStopsCleanly(t *testing.T) {
+	logDir := tempLogDir(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	outR, outW := io.Pipe()
@@ -46,6 +47,20 @@ func TestPrintsAddressAndStopsCleanly(t *testing.T) {
 		t.Fatalf("first line = %q", first)
 	}
 	t.Logf("address printed after %v", time.Since(began))
+	var logLine string
+	for logLine == "" {
+		select {
+		case l := <-lines:
+			if rest, ok := strings.CutPrefix(l, "  the bot's log: "); ok {
+				logLine = rest
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no log file named")
+		}
+	}
+	if !strings.HasPrefix(logLine, logDir+"/syncbot-playground-") {
+		t.Errorf("the log file is not in the temp dir %s: %s", logDir, logLine)
+	}
 
 	resp, err := http.Get(m[1])
 	if err != nil {
@@ -93,6 +108,7 @@ func TestBadFlag(t *testing.T) {
 }
 
 func TestBadAddress(t *testing.T) {
+	tempLogDir(t)
 	var stderr strings.Builder
 	if code := run(context.Background(), []string{"-addr", "256.0.0.1:99999"}, io.Discard, &stderr); code != 1 {
 		t.Errorf("exit code %d, want 1", code)
@@ -100,4 +116,12 @@ func TestBadAddress(t *testing.T) {
 	if !strings.Contains(stderr.String(), "playground: listen on") || strings.Contains(stderr.String(), "goroutine") {
 		t.Errorf("stderr: %s", stderr.String())
 	}
+}
+
+// tempLogDir points the temp dir, where run puts the bot's log file without
+// -v, at the test's own, so no test run leaves a log file behind.
+func tempLogDir(t *testing.T) string {
+	d := t.TempDir()
+	t.Setenv("TMPDIR", d)
+	return d
 }

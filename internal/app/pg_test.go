@@ -36,7 +36,7 @@ func pgSchema(t *testing.T) string {
 	if err := db.PingContext(t.Context()); err != nil {
 		db.Close()
 		t.Fatalf("PostgreSQL (SYNC_TEST_DATABASE_URL) is required and does not answer: %v\n"+
-			"start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start", err)
+			"scripts/test starts an installed cluster that is down; by hand: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start", err)
 	}
 	name := "syncbot_app_" + strings.ToLower(rand.Text())
 	if _, err := db.ExecContext(t.Context(), `CREATE SCHEMA `+pgx.Identifier{name}.Sanitize()); err != nil {

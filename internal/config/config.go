@@ -4,10 +4,14 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
+	"text/tabwriter"
+	"text/template"
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
@@ -16,36 +20,36 @@ import (
 // Config is every setting, read from the environment by Load. The envconfig
 // tags name the variables exactly as the README's table does.
 type Config struct {
-	SlackAppToken Secret `envconfig:"SLACK_APP_TOKEN"`
-	SlackBotToken Secret `envconfig:"SLACK_BOT_TOKEN"`
-	SlackAPIURL   string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/"`
+	SlackAppToken Secret `envconfig:"SLACK_APP_TOKEN" desc:"app-level token xapp-…, scope connections:write"`
+	SlackBotToken Secret `envconfig:"SLACK_BOT_TOKEN" desc:"bot token xoxb-…"`
+	SlackAPIURL   string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base"`
 	// SlackCommand lets a second install (say, staging) use its own command.
-	SlackCommand string `envconfig:"SYNC_SLASH_COMMAND" default:"/sync"`
+	SlackCommand string `envconfig:"SYNC_SLASH_COMMAND" default:"/sync" desc:"the slash command this install answers"`
 
-	AtlasPublicKey  Secret `envconfig:"ATLAS_PUBLIC_API_KEY"`
-	AtlasPrivateKey Secret `envconfig:"ATLAS_PRIVATE_API_KEY"`
-	AdminAPIURL     string `envconfig:"ATLAS_ADMIN_API_URL" default:"https://services.cloud.mongodb.com/api/admin/v3.0"`
+	AtlasPublicKey  Secret `envconfig:"ATLAS_PUBLIC_API_KEY" desc:"Atlas programmatic API key, public part"`
+	AtlasPrivateKey Secret `envconfig:"ATLAS_PRIVATE_API_KEY" desc:"Atlas programmatic API key, private part"`
+	AdminAPIURL     string `envconfig:"ATLAS_ADMIN_API_URL" default:"https://services.cloud.mongodb.com/api/admin/v3.0" desc:"App Services Admin API base"`
 
-	AppsRaw     string        `envconfig:"SYNC_APPS"`
-	ApprovalTTL time.Duration `envconfig:"SYNC_APPROVAL_TTL" default:"15m"`
-	Approvers   []string      `envconfig:"SYNC_APPROVERS"`
+	AppsRaw     string        `envconfig:"SYNC_APPS" desc:"alias:GROUP_ID/APP_ID, comma separated"`
+	ApprovalTTL time.Duration `envconfig:"SYNC_APPROVAL_TTL" default:"15m" desc:"how long a terminate request may wait for approval"`
+	Approvers   []string      `envconfig:"SYNC_APPROVERS" desc:"user or group IDs who may approve; empty = anyone but the requester"`
 	// Who may do what beyond the two-person rule; all optional. Entries
 	// are Slack user IDs (U…, W…) or user group IDs (S…), channels are
 	// channel IDs (C…, G…).
-	Operators  []string `envconfig:"SYNC_OPERATORS"`
-	Breakglass []string `envconfig:"SYNC_BREAKGLASS"`
-	Channels   []string `envconfig:"SYNC_CHANNELS"`
+	Operators  []string `envconfig:"SYNC_OPERATORS" desc:"user or group IDs who may pause, resume, terminate; empty = everyone"`
+	Breakglass []string `envconfig:"SYNC_BREAKGLASS" desc:"user or group IDs allowed terminate --break-glass; empty = off"`
+	Channels   []string `envconfig:"SYNC_CHANNELS" desc:"channel IDs where changes may be asked for; empty = any"`
 	// The workspace (and Slack app) syncbot serves: envelopes from any other
 	// are ignored. Empty: not checked.
-	SlackTeamID      string        `envconfig:"SYNC_SLACK_TEAM_ID"`
-	SlackAppID       string        `envconfig:"SYNC_SLACK_APP_ID"`
-	DataDir          string        `envconfig:"SYNC_DATA_DIR" default:"./data"`
-	DatabaseURL      Secret        `envconfig:"SYNC_DATABASE_URL"`
-	HTTPAddr         string        `envconfig:"SYNC_HTTP_ADDR" default:":8080"`
-	LogFormat        string        `envconfig:"SYNC_LOG_FORMAT" default:"json"`
-	AdminConcurrency int           `envconfig:"SYNC_ADMIN_CONCURRENCY" default:"16"`
-	AdminTimeout     time.Duration `envconfig:"SYNC_ADMIN_TIMEOUT" default:"15s"`
-	ReminderInterval time.Duration `envconfig:"SYNC_REMINDER_INTERVAL" default:"24h"`
+	SlackTeamID      string        `envconfig:"SYNC_SLACK_TEAM_ID" desc:"the workspace T… served, others ignored; empty = not checked"`
+	SlackAppID       string        `envconfig:"SYNC_SLACK_APP_ID" desc:"the Slack app A… served, others ignored; empty = not checked"`
+	DataDir          string        `envconfig:"SYNC_DATA_DIR" default:"./data" desc:"folder of the embedded store, one process at a time"`
+	DatabaseURL      Secret        `envconfig:"SYNC_DATABASE_URL" desc:"postgres://… selects the PostgreSQL store; empty = embedded"`
+	HTTPAddr         string        `envconfig:"SYNC_HTTP_ADDR" default:":8080" desc:"serves /healthz, /readyz, /metrics to anyone who can connect; 127.0.0.1:8080 = this machine only"`
+	LogFormat        string        `envconfig:"SYNC_LOG_FORMAT" default:"json" desc:"json or text"`
+	AdminConcurrency int           `envconfig:"SYNC_ADMIN_CONCURRENCY" default:"16" desc:"most Admin API round trips in flight"`
+	AdminTimeout     time.Duration `envconfig:"SYNC_ADMIN_TIMEOUT" default:"15s" desc:"one Admin API call"`
+	ReminderInterval time.Duration `envconfig:"SYNC_REMINDER_INTERVAL" default:"24h" desc:"how often a still-paused app is mentioned"`
 
 	// Apps is SYNC_APPS parsed, in the order given.
 	Apps []App `ignored:"true"`
@@ -66,47 +70,134 @@ type App struct {
 func (a App) Name() string { return a.Alias }
 
 // Load reads the environment. It reports every missing or malformed variable
-// at once, naming variables and never printing a secret value.
+// at once, one problem per variable, never printing a secret value.
 func Load() (Config, error) {
 	var c Config
-	// envconfig returns at its first parse error; with no `required` tags
-	// and secrets as plain strings, only non-secret values can fail here.
-	if err := envconfig.Process("", &c); err != nil {
-		return Config{}, fmt.Errorf("configuration: %w", err)
-	}
-	if err := c.normalize(); err != nil {
-		return Config{}, err
+	unreadable, unread := read(&c)
+	// Missing variables first: on a first run they are the whole story.
+	p := append(c.missing(), unreadable...)
+	p = append(p, c.normalize(unread)...)
+	if len(p) > 0 {
+		return Config{}, p
 	}
 	return c, nil
 }
 
-// Problems is every configuration problem found, reported together.
+// required are the variables without which the bot cannot start. They have
+// no default and no `required` tag: a missing one is reported with every
+// other problem, not alone (DESIGN.md).
+var required = []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "ATLAS_PUBLIC_API_KEY", "ATLAS_PRIVATE_API_KEY", "SYNC_APPS"}
+
+// read fills c from the environment one variable at a time: given the whole
+// struct, envconfig stops at the first value it cannot convert and words
+// the error in Go's terms. Each field is processed alone, as a one-field
+// struct with the same tags, and a failure becomes a problem in the bot's
+// words. unread names the variables that could not be read.
+func read(c *Config) (p Problems, unread map[string]bool) {
+	unread = map[string]bool{}
+	v := reflect.ValueOf(c).Elem()
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		key := f.Tag.Get("envconfig")
+		if key == "" {
+			continue
+		}
+		one := reflect.New(reflect.StructOf([]reflect.StructField{{Name: f.Name, Type: f.Type, Tag: f.Tag}}))
+		if err := envconfig.Process("", one.Interface()); err != nil {
+			p = append(p, parseProblem(key, f.Type, err))
+			unread[key] = true
+			continue
+		}
+		v.Field(i).Set(one.Elem().Field(0))
+	}
+	return p, unread
+}
+
+var (
+	durationType = reflect.TypeFor[time.Duration]()
+	secretType   = reflect.TypeFor[Secret]()
+)
+
+// parseProblem words a conversion error for people. A secret's value is
+// never quoted.
+func parseProblem(key string, t reflect.Type, err error) string {
+	var value string
+	var pe *envconfig.ParseError
+	if errors.As(err, &pe) {
+		value = pe.Value
+	}
+	var what string
+	switch {
+	case t == durationType:
+		what = "is not a duration (e.g. 15m, 1h)"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+		what = "is not a whole number"
+	case t.Kind() == reflect.Bool:
+		what = "is not true or false"
+	default:
+		what = "cannot be read as " + t.String()
+	}
+	if t == secretType {
+		return key + ": the value " + what
+	}
+	return fmt.Sprintf("%s: %q %s", key, value, what)
+}
+
+// Usage writes one line per variable Load reads: its name, what it is for
+// and its default ("required" when it has none and must be set). It is
+// read from Config's tags, so it cannot drift from what Load does.
+func Usage(w io.Writer) error {
+	tmpl, err := template.New("usage").Funcs(template.FuncMap{
+		"default": func(key, def string) string {
+			switch {
+			case def != "":
+				return "default " + def
+			case slices.Contains(required, key):
+				return "required"
+			}
+			return "default empty"
+		},
+	}).Parse("{{range .}}  {{.Key}}\t{{.Tags.Get \"desc\"}} ({{default .Key (.Tags.Get \"default\")}})\n{{end}}")
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if err := envconfig.Usaget("", &Config{}, tw, tmpl); err != nil {
+		return err
+	}
+	return tw.Flush()
+}
+
+// Problems is every configuration problem found, reported together: one
+// entry per variable, each starting with the variable's name.
 type Problems []string
 
 func (p Problems) Error() string {
 	return "configuration: " + strings.Join(p, "; ")
 }
 
-func (c *Config) normalize() error {
+// missing names each required variable that is unset or blank.
+func (c *Config) missing() Problems {
 	var p Problems
-	var missing []string
-	for _, v := range []struct {
-		name string
-		val  string
-	}{
-		{"SLACK_APP_TOKEN", string(c.SlackAppToken)},
-		{"SLACK_BOT_TOKEN", string(c.SlackBotToken)},
-		{"ATLAS_PUBLIC_API_KEY", string(c.AtlasPublicKey)},
-		{"ATLAS_PRIVATE_API_KEY", string(c.AtlasPrivateKey)},
-		{"SYNC_APPS", c.AppsRaw},
-	} {
-		if strings.TrimSpace(v.val) == "" {
-			missing = append(missing, v.name)
+	value := map[string]string{
+		"SLACK_APP_TOKEN":       string(c.SlackAppToken),
+		"SLACK_BOT_TOKEN":       string(c.SlackBotToken),
+		"ATLAS_PUBLIC_API_KEY":  string(c.AtlasPublicKey),
+		"ATLAS_PRIVATE_API_KEY": string(c.AtlasPrivateKey),
+		"SYNC_APPS":             c.AppsRaw,
+	}
+	for _, name := range required {
+		if strings.TrimSpace(value[name]) == "" {
+			p = append(p, name+": missing or empty")
 		}
 	}
-	if len(missing) > 0 {
-		p = append(p, "missing or empty: "+strings.Join(missing, ", "))
-	}
+	return p
+}
+
+// normalize checks and tidies what read could read; the variables in
+// unread were already reported.
+func (c *Config) normalize(unread map[string]bool) Problems {
+	var p Problems
 	if c.SlackAppToken != "" && !strings.HasPrefix(string(c.SlackAppToken), "xapp-") {
 		p = append(p, "SLACK_APP_TOKEN must be an app-level token (xapp-…)")
 	}
@@ -126,24 +217,26 @@ func (c *Config) normalize() error {
 	if !strings.HasPrefix(c.SlackCommand, "/") || len(c.SlackCommand) < 2 {
 		p = append(p, fmt.Sprintf("SYNC_SLASH_COMMAND must start with / (got %q)", c.SlackCommand))
 	}
-	if c.AppsRaw != "" {
+	if strings.TrimSpace(c.AppsRaw) != "" {
 		apps, err := ParseApps(c.AppsRaw)
-		if err != nil {
+		var ap Problems
+		if errors.As(err, &ap) {
+			p = append(p, ap...) // one prefix, not "configuration: configuration: …"
+		} else if err != nil {
 			p = append(p, err.Error())
 		}
 		c.Apps = apps
 	}
-	if c.ApprovalTTL <= 0 {
-		p = append(p, "SYNC_APPROVAL_TTL must be positive")
+	for _, d := range []struct {
+		name string
+		val  time.Duration
+	}{{"SYNC_APPROVAL_TTL", c.ApprovalTTL}, {"SYNC_ADMIN_TIMEOUT", c.AdminTimeout}, {"SYNC_REMINDER_INTERVAL", c.ReminderInterval}} {
+		if !unread[d.name] && d.val <= 0 {
+			p = append(p, d.name+" must be positive")
+		}
 	}
-	if c.AdminConcurrency < 1 {
+	if !unread["SYNC_ADMIN_CONCURRENCY"] && c.AdminConcurrency < 1 {
 		p = append(p, "SYNC_ADMIN_CONCURRENCY must be at least 1")
-	}
-	if c.AdminTimeout <= 0 {
-		p = append(p, "SYNC_ADMIN_TIMEOUT must be positive")
-	}
-	if c.ReminderInterval <= 0 {
-		p = append(p, "SYNC_REMINDER_INTERVAL must be positive")
 	}
 	switch c.LogFormat {
 	case "json", "text":
@@ -176,10 +269,7 @@ func (c *Config) normalize() error {
 	if d := string(c.DatabaseURL); d != "" && !strings.HasPrefix(d, "postgres://") && !strings.HasPrefix(d, "postgresql://") {
 		p = append(p, "SYNC_DATABASE_URL must be a postgres:// URL")
 	}
-	if len(p) > 0 {
-		return p
-	}
-	return nil
+	return p
 }
 
 // ids trims and checks one comma-separated list of Slack IDs, dropping

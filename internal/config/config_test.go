@@ -3,8 +3,12 @@ package config_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +251,142 @@ func TestLoadReportsEveryAuthorisationProblemAtOnce(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%s", want, err)
 		}
+	}
+}
+
+// TestLoadReportsEveryProblemInItsOwnLine pins the whole list Load returns:
+// a value that does not parse is one line in the bot's words, reported with
+// every missing variable and every other problem, never with a secret.
+func TestLoadReportsEveryProblemInItsOwnLine(t *testing.T) {
+	missing := config.Problems{
+		"SLACK_APP_TOKEN: missing or empty", "SLACK_BOT_TOKEN: missing or empty",
+		"ATLAS_PUBLIC_API_KEY: missing or empty", "ATLAS_PRIVATE_API_KEY: missing or empty",
+		"SYNC_APPS: missing or empty",
+	}
+	tests := []struct {
+		name  string
+		valid bool // start from a valid environment, else from nothing
+		env   map[string]string
+		want  config.Problems
+	}{
+		{name: "nothing set", want: missing},
+		{
+			name: "a bad duration does not hide the missing tokens",
+			env:  map[string]string{"SYNC_APPROVAL_TTL": "soon"},
+			want: append(slices.Clone(missing), `SYNC_APPROVAL_TTL: "soon" is not a duration (e.g. 15m, 1h)`),
+		},
+		{
+			name:  "every unparsable value at once, none also called not positive",
+			valid: true,
+			env: map[string]string{
+				"SYNC_APPROVAL_TTL":      "soon",
+				"SYNC_ADMIN_TIMEOUT":     "10", // no unit
+				"SYNC_REMINDER_INTERVAL": "1d",
+				"SYNC_ADMIN_CONCURRENCY": "many",
+				"SYNC_LOG_FORMAT":        "yaml",
+			},
+			want: config.Problems{
+				`SYNC_APPROVAL_TTL: "soon" is not a duration (e.g. 15m, 1h)`,
+				`SYNC_ADMIN_CONCURRENCY: "many" is not a whole number`,
+				`SYNC_ADMIN_TIMEOUT: "10" is not a duration (e.g. 15m, 1h)`,
+				`SYNC_REMINDER_INTERVAL: "1d" is not a duration (e.g. 15m, 1h)`,
+				`SYNC_LOG_FORMAT must be json or text (got "yaml")`,
+			},
+		},
+		{
+			name:  "parsable but out of range",
+			valid: true,
+			env:   map[string]string{"SYNC_APPROVAL_TTL": "-1m", "SYNC_ADMIN_CONCURRENCY": "0"},
+			want:  config.Problems{"SYNC_APPROVAL_TTL must be positive", "SYNC_ADMIN_CONCURRENCY must be at least 1"},
+		},
+		{
+			name:  "SYNC_APPS problems are lines of their own",
+			valid: true,
+			env:   map[string]string{"SYNC_APPS": "prod:nothex/app,", "SYNC_ADMIN_TIMEOUT": "later"},
+			want: config.Problems{
+				`SYNC_ADMIN_TIMEOUT: "later" is not a duration (e.g. 15m, 1h)`,
+				`SYNC_APPS entry "prod:nothex/app": the GROUP_ID must be 24 hex digits`,
+				"SYNC_APPS has an empty entry (a stray comma?)",
+			},
+		},
+		{
+			name:  "blank SYNC_APPS is missing, not an empty entry",
+			valid: true,
+			env:   map[string]string{"SYNC_APPS": "  "},
+			want:  config.Problems{"SYNC_APPS: missing or empty"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, v := range []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "ATLAS_PUBLIC_API_KEY", "ATLAS_PRIVATE_API_KEY", "SYNC_APPS"} {
+				t.Setenv(v, "")
+			}
+			if tt.valid {
+				setValid(t)
+			}
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			_, err := config.Load()
+			var got config.Problems
+			if !errors.As(err, &got) {
+				t.Fatalf("Load = %v, want config.Problems", err)
+			}
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Errorf("problems (-want +got):\n%s", d)
+			}
+			msg := err.Error()
+			if strings.Count(msg, "configuration:") != 1 || strings.Contains(msg, "envconfig") {
+				t.Errorf("Error() = %q", msg)
+			}
+			for _, secret := range []string{"SECRETAPPTOKEN", "SECRETBOTTOKEN", "PUBKEYSECRET", "PRIVKEY"} {
+				if strings.Contains(msg, secret) {
+					t.Errorf("error leaks %s: %s", secret, msg)
+				}
+			}
+		})
+	}
+}
+
+// TestUsageListsEveryVariable checks the --help table against Config's
+// tags: every variable once, with its default or "required".
+func TestUsageListsEveryVariable(t *testing.T) {
+	var out strings.Builder
+	if err := config.Usage(&out); err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
+		name, _, _ := strings.Cut(strings.TrimSpace(l), " ")
+		lines[name] = l
+	}
+	typ := reflect.TypeFor[config.Config]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name := f.Tag.Get("envconfig")
+		if name == "" {
+			continue
+		}
+		l, ok := lines[name]
+		delete(lines, name)
+		switch {
+		case !ok:
+			t.Errorf("usage lacks %s:\n%s", name, out.String())
+		case f.Tag.Get("desc") == "" || !strings.Contains(l, f.Tag.Get("desc")):
+			t.Errorf("%s has no description: %q", name, l)
+		case f.Tag.Get("default") != "" && !strings.HasSuffix(l, "(default "+f.Tag.Get("default")+")"):
+			t.Errorf("%s does not show its default %q: %q", name, f.Tag.Get("default"), l)
+		}
+	}
+	if len(lines) > 0 {
+		t.Errorf("usage lines for no variable: %v", lines)
+	}
+	for _, want := range []string{"SLACK_APP_TOKEN", "SYNC_APPS"} {
+		if !strings.Contains(out.String(), want) || !regexp.MustCompile(`(?m)^\s+`+want+`\s.*\(required\)$`).MatchString(out.String()) {
+			t.Errorf("%s is not marked required:\n%s", want, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "SYNC_APPROVERS") || !regexp.MustCompile(`(?m)^\s+SYNC_APPROVERS\s.*\(default empty\)$`).MatchString(out.String()) {
+		t.Errorf("SYNC_APPROVERS does not say its default is empty:\n%s", out.String())
 	}
 }

@@ -72,7 +72,8 @@ func TestDockerfile(t *testing.T) {
 	if download < 0 || copyAll < 0 || download > copyAll {
 		t.Error("go mod download must come before COPY . . (layer caching)")
 	}
-	for _, want := range []string{"CGO_ENABLED=0", "distroless/static", ":nonroot", "USER nonroot", `ENTRYPOINT ["/syncbot"]`} {
+	for _, want := range []string{"CGO_ENABLED=0", "distroless/static", ":nonroot", "USER nonroot", `ENTRYPOINT ["/syncbot"]`,
+		"-X main.version=${VERSION}", "-X main.commit=${COMMIT}"} {
 		if !strings.Contains(d, want) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -47,7 +49,9 @@ func TestReleaseBinaryIsStatic(t *testing.T) {
 	}
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "syncbot")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./cmd/bot")
+	// The same -X flags as the Dockerfile: a renamed variable would
+	// otherwise leave every release saying "dev".
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-X main.version=vTEST -X main.commit=cTEST", "-o", out, "./cmd/bot")
 	cmd.Dir = repoRoot(t)
 	// GOOS=linux: the image is Linux whatever the developer's machine is.
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
@@ -60,6 +64,12 @@ func TestReleaseBinaryIsStatic(t *testing.T) {
 	}
 	for _, problem := range p {
 		t.Error(problem)
+	}
+	if runtime.GOOS == "linux" {
+		v, err := exec.Command(out, "version").CombinedOutput()
+		if err != nil || !strings.HasPrefix(string(v), "syncbot vTEST, commit cTEST, ") {
+			t.Errorf("syncbot version: %v\n%s", err, v)
+		}
 	}
 }
 

@@ -42,7 +42,7 @@ func start(t *testing.T) *playground.Playground {
 }
 
 // chromiumPath finds Debian's chromium. A missing browser fails the test:
-// .ci/run installs it (apt-get install -y chromium).
+// scripts/test (the README's test command, which .ci/run calls) installs it.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser"} {
@@ -53,7 +53,7 @@ func chromiumPath(t *testing.T) string {
 	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
 		return "/usr/bin/chromium"
 	}
-	t.Fatal("Chromium is not installed: apt-get install -y chromium (.ci/run does this when it is missing)")
+	t.Fatal("Chromium is not installed: run the tests with scripts/test, which installs it (apt-get install chromium fonts-liberation fonts-noto-color-emoji)")
 	return ""
 }
 
