@@ -13,6 +13,7 @@ import (
 	"github.com/syncbot/syncbot/internal/adminapi"
 	"github.com/syncbot/syncbot/internal/approval"
 	"github.com/syncbot/syncbot/internal/config"
+	"github.com/syncbot/syncbot/internal/messages"
 	"github.com/syncbot/syncbot/internal/slackbot"
 	"github.com/syncbot/syncbot/internal/store/sqlite"
 )
@@ -89,7 +90,7 @@ func Check(ctx context.Context, cfg config.Config, log *slog.Logger, w io.Writer
 			continue
 		}
 		sync, err := admin.Sync(ctx, apps[alias])
-		line("app "+alias, err, fmt.Sprintf("%s, state %q (%s)", sync.Kind, sync.State, plain(sync.State)))
+		line("app "+alias, err, fmt.Sprintf("%s, state %q (%s)", sync.Kind, sync.State, messages.PlainState(sync.State)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -160,16 +161,6 @@ func checkGroups(ctx context.Context, bot *slackbot.Bot, cfg config.Config, line
 			line(fmt.Sprintf("user group %s (%s, usergroups.users.list)", id, l.name), err, fmt.Sprintf("%d members", len(users)))
 		}
 	}
-}
-
-func plain(state string) string {
-	switch state {
-	case "enabled":
-		return "running"
-	case "disabled":
-		return "paused"
-	}
-	return "terminated"
 }
 
 type nopHandler struct{}

@@ -17,13 +17,17 @@ import (
 func (s *Service) hold(ctx context.Context, log *slog.Logger, op store.Op) (stop func()) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
+	// The first wait starts here, not in the goroutine, so that it is on
+	// the clock before hold returns: a test driving a fake clock sees it
+	// at once, not at some later moment of the goroutine's choosing.
+	tick := s.clock.After(s.cfg.Lease / 4)
 	go func() {
 		defer close(done)
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-s.clock.After(s.cfg.Lease / 4):
+			case <-tick:
 			}
 			err := s.store.Renew(ctx, op.ID, op.Holder, s.leaseFor(s.clock.Now()))
 			switch {
@@ -35,6 +39,7 @@ func (s *Service) hold(ctx context.Context, log *slog.Logger, op store.Op) (stop
 				// the fence checks it before the effect.
 				log.Warn("renewing the lease of a running operation failed", "op", op.ID, "err", err)
 			}
+			tick = s.clock.After(s.cfg.Lease / 4)
 		}
 	}()
 	return func() { cancel(); <-done }

@@ -19,6 +19,7 @@ import (
 	"github.com/syncbot/syncbot/internal/adminapi"
 	"github.com/syncbot/syncbot/internal/approval"
 	"github.com/syncbot/syncbot/internal/clock"
+	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 	"github.com/syncbot/syncbot/internal/messages"
 	"github.com/syncbot/syncbot/internal/service"
@@ -33,13 +34,15 @@ import (
 // and a real store, with no Slack socket: slack records what the service
 // says. Each test takes a few milliseconds.
 
+// The demo world's project and people; app A is its prod app, B its
+// staging app, under whatever alias a test gives them.
 const (
-	groupID = "5b2ec991973129243223a114"
-	appA    = "64b7f0c2a1b2c3d4e5f60718"
-	appB    = "64b7f0c2a1b2c3d4e5f60719"
-	alice   = "UALICE"
-	bob     = "UBOB"
-	channel = "COPS"
+	groupID = demo.GroupID
+	appA    = demo.ProdID
+	appB    = demo.StagingID
+	alice   = demo.Alice
+	bob     = demo.Bob
+	channel = demo.Channel
 	lease   = 4 * time.Minute
 )
 
@@ -114,7 +117,7 @@ type worldOptions struct {
 // newAdmin is a fake Admin API with apps A and B, both running Flexible
 // Sync.
 func newAdmin(t *testing.T, clk *clock.Fake) *fakeadmin.Server {
-	fake := fakeadmin.New(fakeadmin.Options{PublicKey: "pub", PrivateKey: "priv", Clock: clk})
+	fake := fakeadmin.New(fakeadmin.Options{PublicKey: demo.PublicKey, PrivateKey: demo.PrivateKey, Clock: clk})
 	t.Cleanup(fake.Close)
 	fake.AddApp(fakeadmin.App{GroupID: groupID, ID: appA, Name: "alpha", SyncKind: adminapi.KindFlexible})
 	fake.AddApp(fakeadmin.App{GroupID: groupID, ID: appB, Name: "beta", SyncKind: adminapi.KindFlexible})
@@ -135,7 +138,7 @@ func newWorld(t *testing.T, st store.Store, o worldOptions) *world {
 	if o.holder == "" {
 		o.holder = "p1"
 	}
-	client, err := adminapi.New(adminapi.Options{BaseURL: o.admin.URL(), PublicKey: "pub", PrivateKey: "priv", Clock: o.clock, Timeout: time.Minute})
+	client, err := adminapi.New(adminapi.Options{BaseURL: o.admin.URL(), PublicKey: demo.PublicKey, PrivateKey: demo.PrivateKey, Clock: o.clock, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/syncbot/syncbot/internal/adminapi"
 	"github.com/syncbot/syncbot/internal/approval"
 	"github.com/syncbot/syncbot/internal/clock"
+	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 	"github.com/syncbot/syncbot/internal/messages"
 	"github.com/syncbot/syncbot/internal/service"
@@ -22,9 +23,9 @@ import (
 )
 
 const (
-	groupID   = "5b2ec991973129243223a114"
-	prodID    = "64b7f0c2a1b2c3d4e5f60718"
-	stagingID = "64b7f0c2a1b2c3d4e5f60719"
+	groupID   = demo.GroupID
+	prodID    = demo.ProdID
+	stagingID = demo.StagingID
 )
 
 // slackRecorder is service.Slack that accepts everything and counts the
@@ -80,12 +81,12 @@ func TestStartupReconcileSettlesOnlyWhatEarlierProcessesLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	fake := fakeadmin.New(fakeadmin.Options{PublicKey: "pub", PrivateKey: "priv", Clock: clk})
+	fake := fakeadmin.New(fakeadmin.Options{PublicKey: demo.PublicKey, PrivateKey: demo.PrivateKey, Clock: clk})
 	defer fake.Close()
 	for _, a := range []struct{ id, name string }{{prodID, "prod"}, {stagingID, "staging"}} {
 		fake.AddApp(fakeadmin.App{GroupID: groupID, ID: a.id, Name: a.name, SyncKind: "flexible_sync"})
 	}
-	admin, err := adminapi.New(adminapi.Options{BaseURL: fake.URL(), PublicKey: "pub", PrivateKey: "priv", Clock: clk, Timeout: time.Minute})
+	admin, err := adminapi.New(adminapi.Options{BaseURL: fake.URL(), PublicKey: demo.PublicKey, PrivateKey: demo.PrivateKey, Clock: clk, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

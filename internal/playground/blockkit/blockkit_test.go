@@ -13,7 +13,7 @@ import (
 
 // goldenDir holds the bot's own messages, the golden files of the command
 // service: the renderer is tested on exactly what the bot sends.
-const goldenDir = "../../commands/testdata"
+const goldenDir = "../../messages/testdata"
 
 var users = map[string]string{"UALICE": "alice", "UBOB": "bob", "UCAROL": "carol"}
 

@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) (open func() (store.Store, er
 		{"Renew", testRenew},
 		{"Fence", testFence},
 		{"FencedTransitions", testFencedTransitions},
+		{"Amend", testAmend},
 		{"FenceRacesReclaim", testFenceRacesReclaim},
 		{"AdoptLegacyWithNothingToAdopt", testAdoptLegacyWithNothingToAdopt},
 		{"Ping", testPing},
