@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"text/template"
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
@@ -147,23 +146,27 @@ func parseProblem(key string, t reflect.Type, err error) string {
 // and its default ("required" when it has none and must be set). It is
 // read from Config's tags, so it cannot drift from what Load does.
 func Usage(w io.Writer) error {
-	tmpl, err := template.New("usage").Funcs(template.FuncMap{
-		"default": func(key, def string) string {
-			switch {
-			case def != "":
-				return "default " + def
-			case slices.Contains(required, key):
-				return "required"
-			}
-			return "default empty"
-		},
-	}).Parse("{{range .}}  {{.Key}}\t{{.Tags.Get \"desc\"}} ({{default .Key (.Tags.Get \"default\")}})\n{{end}}")
-	if err != nil {
-		return err
-	}
+	// By hand, not with envconfig.Usaget: its text/template calls methods
+	// by name through reflect, which makes the linker keep every exported
+	// method of the program: 3.7 MB more binary and 2 MB more idle memory.
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	if err := envconfig.Usaget("", &Config{}, tw, tmpl); err != nil {
-		return err
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		key := f.Tag.Get("envconfig")
+		if key == "" || f.Tag.Get("ignored") == "true" {
+			continue
+		}
+		def := "default empty"
+		switch d := f.Tag.Get("default"); {
+		case d != "":
+			def = "default " + d
+		case slices.Contains(required, key):
+			def = "required"
+		}
+		if _, err := fmt.Fprintf(tw, "  %s\t%s (%s)\n", key, f.Tag.Get("desc"), def); err != nil {
+			return err
+		}
 	}
 	return tw.Flush()
 }
