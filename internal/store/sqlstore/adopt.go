@@ -20,6 +20,9 @@ func (s *Store) AdoptLegacy(ctx context.Context, resolve func(alias string) (sto
 	if err != nil {
 		return store.AdoptReport{}, s.errorf("adopt legacy rows: %w", err)
 	}
+	if len(aliases) == 0 {
+		return store.AdoptReport{}, nil // the usual start: nothing from before
+	}
 	// resolve is the caller's code: call it before the transaction, which
 	// then holds SQLite's write lock only for the writes.
 	targets := map[string]store.Target{}
