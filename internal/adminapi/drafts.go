@@ -7,8 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-
-	"golang.org/x/sync/errgroup"
+	"sync"
 )
 
 // OpenDraft reports whether the API key's user has a draft open on the app.
@@ -69,20 +68,27 @@ var ErrDraftOpen = errors.New("admin api: a draft is open on the app")
 
 // ReadForChange reads what a change needs before its PATCH: the sync
 // configuration (as Sync does, shared with concurrent readers) and whether
-// a draft is open, which gives an error matching ErrDraftOpen. The two
+// a draft is open, which gives an error matching ErrDraftOpen whatever the
+// configuration read returned: a resume after a terminate finds no sync
+// object, and its PATCH would land in the draft all the same. The two
 // GETs go out together as one round trip, and share one concurrency slot.
 func (c *Client) ReadForChange(ctx context.Context, app App) (SyncConfig, error) {
 	ctx = withTrip(ctx)
 	var cfg SyncConfig
 	var draft bool
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { cfg, err = c.Sync(gctx, app); return err })
-	g.Go(func() (err error) { draft, err = c.OpenDraft(gctx, app); return err })
-	if err := g.Wait(); err != nil {
-		return SyncConfig{}, err
-	}
-	if draft {
+	var cerr, derr error
+	// Not an errgroup: the first error must not cancel the other read.
+	var wg sync.WaitGroup
+	wg.Go(func() { cfg, cerr = c.Sync(ctx, app) })
+	wg.Go(func() { draft, derr = c.OpenDraft(ctx, app) })
+	wg.Wait()
+	switch {
+	case derr == nil && draft:
 		return SyncConfig{}, ErrDraftOpen
+	case cerr != nil:
+		return SyncConfig{}, cerr
+	case derr != nil:
+		return SyncConfig{}, derr
 	}
 	return cfg, nil
 }

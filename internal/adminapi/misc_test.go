@@ -251,3 +251,18 @@ func TestReadForChangeRefusesAnOpenDraft(t *testing.T) {
 		t.Fatalf("ReadForChange = %+v, %v; want enabled", cfg, err)
 	}
 }
+
+// A resume after a terminate finds no sync object; an open draft must still
+// refuse the change, or its PATCH lands in the draft and does not deploy.
+func TestReadForChangeRefusesAnOpenDraftWithoutASyncObject(t *testing.T) {
+	e := setup(t)
+	e.fake.SetSync(groupID, appID, "", nil)
+	e.fake.SetDraft(groupID, appID, true)
+	if _, err := e.client.ReadForChange(t.Context(), e.app); !errors.Is(err, adminapi.ErrDraftOpen) {
+		t.Fatalf("err = %v, want ErrDraftOpen", err)
+	}
+	e.fake.SetDraft(groupID, appID, false)
+	if _, err := e.client.ReadForChange(t.Context(), e.app); !errors.Is(err, adminapi.ErrSyncNotConfigured) {
+		t.Fatalf("err = %v, want ErrSyncNotConfigured", err)
+	}
+}

@@ -89,7 +89,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 			Operators: cfg.Operators, Breakglass: cfg.Breakglass, Channels: cfg.Channels,
 			Team: cfg.SlackTeamID, AppID: cfg.SlackAppID,
 		},
-		Holder: holder, Lease: lease, Observe: m.Command,
+		Holder: holder, Lease: lease, Observe: m.Command, SnapshotMaxAge: cfg.SnapshotMaxAge,
 	}, syncKind, st, sl, o.Clock, log.With("component", "service"))
 	sw := sweeper.New(sweeper.Config{
 		Kinds:  map[string]target.Kind{target.KindSync: syncKind},

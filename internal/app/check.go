@@ -90,6 +90,12 @@ func Check(ctx context.Context, cfg config.Config, log *slog.Logger, w io.Writer
 			continue
 		}
 		sync, err := admin.Sync(ctx, apps[alias])
+		if errors.Is(err, adminapi.ErrSyncNotConfigured) && !errors.Is(err, adminapi.ErrNotFound) {
+			// A fact of the app since the end of life, not a mistake.
+			rows++
+			fmt.Fprintf(tw, "app %s	no Device Sync: %s\n", alias, messages.NotConfiguredPlain(alias))
+			continue
+		}
 		line("app "+alias, err, fmt.Sprintf("%s, state %q (%s)", sync.Kind, sync.State, messages.PlainState(sync.State)))
 	}
 	if err := tw.Flush(); err != nil {

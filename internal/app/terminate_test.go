@@ -83,7 +83,7 @@ func TestTerminateApproved(t *testing.T) {
 
 	// Resume after terminate re-sends the saved object with state enabled.
 	e.command(carol, "resume prod")
-	e.channelMessage("Resumed")
+	e.channelMessage("Re-enabled")
 	ps = e.patches(prodID)
 	if len(ps) != 2 {
 		t.Fatalf("%d PATCHes, want 2", len(ps))

@@ -10,12 +10,14 @@ import (
 
 // State is where an operation is in its life.
 //
-//	pending ─approve→ approved ─→ executing ─→ succeeded | failed
+//	pending ─approve→ approved ─→ executing ─→ succeeded | failed | unknown
 //	   ├─deny (approver)→ denied
 //	   ├─deny or cancel (requester)→ cancelled
 //	   └─ttl→ expired
 //
-// Pause and resume start in executing.
+// Pause and resume start in executing. Unknown is how a change ends when
+// Atlas did not confirm it and reading the state back did not tell either:
+// it may or may not have happened, and people must look before acting.
 type State string
 
 const (
@@ -27,6 +29,7 @@ const (
 	Denied    State = "denied"
 	Cancelled State = "cancelled"
 	Expired   State = "expired"
+	Unknown   State = "unknown"
 )
 
 // Final reports whether no transition leaves s.
@@ -35,7 +38,7 @@ func (s State) Final() bool { return len(next[s]) == 0 }
 var next = map[State][]State{
 	Pending:   {Approved, Denied, Cancelled, Expired},
 	Approved:  {Executing, Failed},
-	Executing: {Succeeded, Failed},
+	Executing: {Succeeded, Failed, Unknown},
 }
 
 // CanMove reports whether from → to is a transition of the machine.
@@ -183,9 +186,10 @@ func (p Policy) Acknowledge(breaker string, who Person) Reason {
 }
 
 // CanAmend reports whether a finished operation's outcome may be corrected
-// from one final state to another: only between succeeded and failed, when
-// the target shows the other (a change that landed after its operation was
-// settled as failed, or one recorded as done that did not hold).
+// from one final state to another: from the ends of a change (succeeded,
+// failed, unknown) to succeeded or failed, when the target shows otherwise
+// (a change that landed after its operation was settled as failed, one
+// recorded as done that did not hold, one whose outcome is found out).
 func CanAmend(from, to State) bool {
-	return from != to && (from == Succeeded || from == Failed) && (to == Succeeded || to == Failed)
+	return from != to && (from == Succeeded || from == Failed || from == Unknown) && (to == Succeeded || to == Failed)
 }

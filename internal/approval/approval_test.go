@@ -135,10 +135,10 @@ func TestMachine(t *testing.T) {
 		{approval.Pending, approval.Approved}, {approval.Pending, approval.Denied},
 		{approval.Pending, approval.Cancelled}, {approval.Pending, approval.Expired},
 		{approval.Approved, approval.Executing}, {approval.Approved, approval.Failed},
-		{approval.Executing, approval.Succeeded}, {approval.Executing, approval.Failed},
+		{approval.Executing, approval.Succeeded}, {approval.Executing, approval.Failed}, {approval.Executing, approval.Unknown},
 	}
 	all := []approval.State{approval.Pending, approval.Approved, approval.Executing, approval.Succeeded,
-		approval.Failed, approval.Denied, approval.Cancelled, approval.Expired}
+		approval.Failed, approval.Denied, approval.Cancelled, approval.Expired, approval.Unknown}
 	n := 0
 	for _, from := range all {
 		for _, to := range all {
@@ -155,7 +155,7 @@ func TestMachine(t *testing.T) {
 			t.Errorf("%s → %s not allowed", m[0], m[1])
 		}
 	}
-	for _, s := range []approval.State{approval.Succeeded, approval.Failed, approval.Denied, approval.Cancelled, approval.Expired} {
+	for _, s := range []approval.State{approval.Succeeded, approval.Failed, approval.Denied, approval.Cancelled, approval.Expired, approval.Unknown} {
 		if !s.Final() {
 			t.Errorf("%s not final", s)
 		}

@@ -40,6 +40,9 @@ type Command struct {
 	RequestID int64  // cancel's and ack's T-<n>
 	// BreakGlass: terminate --break-glass, run without approval.
 	BreakGlass bool
+	// Saved: resume --saved, re-send a saved configuration syncbot has
+	// doubts about (see the service's resume).
+	Saved bool
 }
 
 // UsageError is a /sync text that cannot be run; Msg is written for the
@@ -120,6 +123,12 @@ func Parse(text string, apps []string, slash string) (Command, error) {
 			}
 			cmd.BreakGlass, after = true, rest
 		}
+		if flag, rest := cutWord(after); isFlag(flag, "saved") {
+			if verb != Resume {
+				return Command{}, usage(c, "`--saved` is only for resume: `{cmd} resume %s --saved`.", app)
+			}
+			cmd.Saved, after = true, rest
+		}
 		cmd.Reason = cleanReason(after)
 		if cmd.BreakGlass && cmd.Reason == "" {
 			return Command{}, usage(c, "Break-glass needs a reason: it is announced in the channel and reviewed afterwards. `{cmd} terminate %s --break-glass &lt;reason…&gt;`.", app)
@@ -186,18 +195,14 @@ func cleanReason(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// isBreakGlass reports whether word is the --break-glass flag. Phones and
-// macOS turn a typed "--" into a dash, so "—break-glass" counts too.
-func isBreakGlass(word string) bool {
+// isBreakGlass reports whether word is the --break-glass flag.
+func isBreakGlass(word string) bool { return isFlag(word, "break-glass") || isFlag(word, "breakglass") }
+
+// isFlag reports whether word is the flag --name. Phones and macOS turn a
+// typed "--" into a dash, so "—name" counts too.
+func isFlag(word, name string) bool {
 	rest := strings.TrimLeft(word, "-—–")
-	if rest == word {
-		return false
-	}
-	switch strings.ToLower(rest) {
-	case "break-glass", "breakglass":
-		return true
-	}
-	return false
+	return rest != word && strings.EqualFold(rest, name)
 }
 
 // echo is a word the user typed, quoted back in a usage message: clipped,

@@ -91,3 +91,13 @@ func ExampleParse() {
 	// terminate prod: oplog rolled & clients stuck
 	// I don't know an app called `web`. Known apps: `prod`, `staging`.
 }
+
+func TestParseSaved(t *testing.T) {
+	cmd, err := commands.Parse("resume prod --saved", []string{"prod"}, "/sync")
+	if err != nil || !cmd.Saved || cmd.Verb != commands.Resume || cmd.Reason != "" {
+		t.Errorf("resume prod --saved = %+v, %v", cmd, err)
+	}
+	if _, err := commands.Parse("pause prod --saved", []string{"prod"}, "/sync"); err == nil || !strings.Contains(err.Error(), "only for resume") {
+		t.Errorf("pause --saved: %v", err)
+	}
+}

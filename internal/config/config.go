@@ -48,7 +48,8 @@ type Config struct {
 	LogFormat        string        `envconfig:"SYNC_LOG_FORMAT" default:"json" desc:"json or text"`
 	AdminConcurrency int           `envconfig:"SYNC_ADMIN_CONCURRENCY" default:"16" desc:"most Admin API round trips in flight"`
 	AdminTimeout     time.Duration `envconfig:"SYNC_ADMIN_TIMEOUT" default:"15s" desc:"one Admin API call"`
-	ReminderInterval time.Duration `envconfig:"SYNC_REMINDER_INTERVAL" default:"24h" desc:"how often a still-paused app is mentioned"`
+	ReminderInterval time.Duration `envconfig:"SYNC_REMINDER_INTERVAL" default:"6h" desc:"how often a still-paused app is mentioned (well inside a typical oplog window)"`
+	SnapshotMaxAge   time.Duration `envconfig:"SYNC_SNAPSHOT_MAX_AGE" default:"720h" desc:"a saved configuration older than this is re-sent by resume only with --saved"`
 
 	// Apps is SYNC_APPS parsed, in the order given.
 	Apps []App `ignored:"true"`

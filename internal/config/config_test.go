@@ -40,8 +40,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.SlackAPIURL != "https://slack.com/api/" || c.AdminAPIURL != "https://services.cloud.mongodb.com/api/admin/v3.0" {
 		t.Errorf("urls: %q %q", c.SlackAPIURL, c.AdminAPIURL)
 	}
-	if c.ApprovalTTL != 15*time.Minute || c.AdminTimeout != 15*time.Second || c.ReminderInterval != 24*time.Hour {
-		t.Errorf("durations: %v %v %v", c.ApprovalTTL, c.AdminTimeout, c.ReminderInterval)
+	// The still-paused reminder comes well inside a 12-hour oplog window.
+	if c.ApprovalTTL != 15*time.Minute || c.AdminTimeout != 15*time.Second || c.ReminderInterval != 6*time.Hour || c.SnapshotMaxAge != 30*24*time.Hour {
+		t.Errorf("durations: %v %v %v %v", c.ApprovalTTL, c.AdminTimeout, c.ReminderInterval, c.SnapshotMaxAge)
 	}
 	if c.DataDir != "./data" || c.HTTPAddr != ":8080" || c.LogFormat != "json" || c.AdminConcurrency != 16 || c.SlackCommand != "/sync" {
 		t.Errorf("defaults: %+v", c)

@@ -22,6 +22,11 @@ func (b Book) BreakGlass(op store.Op, approvers []string) Message {
 			id, Mention(op.Requester), op.App, StateWords(op.SyncBefore), StateWords(adminapi.StateTerminated))
 		plain = fmt.Sprintf("BREAK-GLASS %s: %s terminated Device Sync for %s without approval. Every client must do a client reset.", id, nameOf(op), op.App)
 		tail = append(tail, section("*What it costs now:* "+b.meansTerminated(op.App)))
+	case store.Unknown:
+		head = fmt.Sprintf("🚨 <!here> *BREAK-GLASS %s: %s tried to terminate Device Sync for %s without a second person's approval, and it may or may not have happened.* Atlas did not confirm it. Check %s before doing anything else.",
+			id, Mention(op.Requester), op.App, b.typed("status", op.App))
+		plain = fmt.Sprintf("BREAK-GLASS %s: terminate of %s without approval may or may not have happened: check %s status %s", id, op.App, b.Command, op.App)
+		tail = append(tail, section("*What happened:* "+op.Outcome))
 	case store.Failed:
 		head = fmt.Sprintf("🚨 <!here> *BREAK-GLASS %s: %s tried to terminate Device Sync for %s without a second person's approval, and it failed.* Sync was not terminated.",
 			id, Mention(op.Requester), op.App)

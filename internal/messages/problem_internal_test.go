@@ -39,7 +39,7 @@ func TestProblemEndsASentence(t *testing.T) {
 			if !strings.HasSuffix(got, ".") {
 				t.Errorf("%q does not end with a full stop", got)
 			}
-			if strings.ContainsAny(strings.NewReplacer("<!date", "").Replace(got), "<>") {
+			if strings.ContainsAny(strings.NewReplacer("<!date", "", eolLink, "").Replace(got), "<>") {
 				t.Errorf("%q has live mrkdwn", got)
 			}
 		})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/syncbot/syncbot/internal/adminapi"
 	"github.com/syncbot/syncbot/internal/messages"
 	"github.com/syncbot/syncbot/internal/store"
 )
@@ -72,6 +73,17 @@ func goldenCasesOf(book messages.Book) map[string]messages.Message {
 			o.Outcome = "Atlas refused the change (403 Forbidden): syncbot's API key needs the *Project Owner* role on this project."
 		})),
 		"resume_succeeded": book.Change(baseOp(store.Resume, store.Succeeded)),
+		"pause_unknown": book.Change(with(baseOp(store.Pause, store.Unknown), func(o *store.Op) {
+			o.Outcome = book.Problem(adminapi.ErrOutcomeUnknown, "prod")
+		})),
+		"resume_after_terminate": book.Change(with(baseOp(store.Resume, store.Succeeded), func(o *store.Op) {
+			o.SyncBefore, o.Detail = "", book.Restored("flexible_sync", "orders", t0.Add(-2*time.Hour), 41)
+		})),
+		"card_unknown": book.Card(with(baseOp(store.Terminate, store.Unknown), func(o *store.Op) {
+			o.DecidedBy, o.Outcome = "UBOB", book.Problem(adminapi.ErrOutcomeUnknown, "prod")
+		}), t0),
+		"resume_saved_needed": book.SavedNeedsConfirming("prod", book.Restored("flexible_sync", "orders", t0.Add(-40*24*time.Hour), 7),
+			[]string{messages.SavedKindDiffers("flexible_sync", "sync"), messages.SavedTooOld(40*24*time.Hour, 30*24*time.Hour)}),
 		"card_pending":     book.Card(baseOp(store.Terminate, store.Pending), t0),
 		"card_approved":    book.Card(with(baseOp(store.Terminate, store.Approved), decided(store.Approved, "UBOB")), t0),
 		"card_executing":   book.Card(with(baseOp(store.Terminate, store.Executing), decided(store.Executing, "UBOB")), t0),

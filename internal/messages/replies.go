@@ -27,7 +27,7 @@ func (b Book) Problem(err error, app string) string {
 	case errors.Is(err, adminapi.ErrNotFound):
 		return fmt.Sprintf("Atlas says the app or its linked cluster was not found (404): *%s* may have been deleted, or Device Sync is no longer available for it.", app)
 	case errors.Is(err, adminapi.ErrSyncNotConfigured):
-		return "Device Sync is not configured (or no longer available) for this app."
+		return fmt.Sprintf("Device Sync is not configured for `%s`; MongoDB removed Device Sync from Atlas on %s (%s).", app, DeviceSyncRemoved, eolLink)
 	case errors.Is(err, adminapi.ErrForbidden):
 		return "Atlas refused the change (403 Forbidden): syncbot's API key needs the *Project Owner* role on this project."
 	case errors.Is(err, adminapi.ErrUnauthorized):
@@ -46,6 +46,18 @@ func (b Book) Problem(err error, app string) string {
 		return "syncbot could not reach the Atlas Admin API (network error). Try again in a moment."
 	}
 	return "Something went wrong talking to Atlas; the details are in syncbot's log."
+}
+
+// The end of Device Sync, said once where an app has none.
+const (
+	DeviceSyncRemoved = "30 September 2025"
+	DeviceSyncEOLURL  = "https://www.mongodb.com/docs/atlas/app-services/sync/device-sync-deprecation/"
+	eolLink           = "<" + DeviceSyncEOLURL + "|end of life>"
+)
+
+// NotConfiguredPlain says an app has no Device Sync, in plain text (check).
+func NotConfiguredPlain(app string) string {
+	return fmt.Sprintf("Device Sync is not configured for %s (MongoDB removed Device Sync from Atlas on %s: %s)", app, DeviceSyncRemoved, DeviceSyncEOLURL)
 }
 
 // sentence ends s with a full stop unless it already ends a sentence, so
@@ -193,3 +205,27 @@ func OutcomeCorrectedFailed(now string) string {
 // OutcomeInterruptedUnknownTarget: an abandoned operation whose target can
 // no longer be read (its alias left SYNC_APPS before it was bound).
 const OutcomeInterruptedUnknownTarget = "interrupted: syncbot stopped while this was running, and it can no longer tell which app it was for. Nothing was retried; check the app in the Atlas UI."
+
+// SavedNeedsConfirming refuses a resume that would re-send a saved
+// configuration that may not be right (why lists the reasons), and says
+// how to re-send it anyway.
+func (b Book) SavedNeedsConfirming(app, saved string, why []string) Message {
+	md := fmt.Sprintf("Sync for *%s* is terminated. syncbot saved this configuration for it: %s. It did not re-send it, because %s.\n\nIf it is still right, re-send it with %s; otherwise re-enable sync in the Atlas UI. Nothing was changed.",
+		app, saved, strings.Join(why, ", and "), b.typed("resume", app, "--saved"))
+	return Text(md)
+}
+
+// SavedKindDiffers: the app's sync kind today is not the saved one.
+func SavedKindDiffers(saved, now string) string {
+	return fmt.Sprintf("the app's sync kind is now %s, not %s", KindWords(now), KindWords(saved))
+}
+
+// SavedOutsideSyncbot: the last terminate was not done through syncbot.
+func SavedOutsideSyncbot(from string) string {
+	return fmt.Sprintf("sync was terminated outside syncbot: the configuration was saved %s", from)
+}
+
+// SavedTooOld: the saved configuration is older than SYNC_SNAPSHOT_MAX_AGE.
+func SavedTooOld(age, max time.Duration) string {
+	return fmt.Sprintf("it was saved %s ago, longer ago than `SYNC_SNAPSHOT_MAX_AGE` (%s)", Ago(age), Ago(max))
+}

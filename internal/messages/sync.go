@@ -14,12 +14,44 @@ import (
 // What each sync state means for the app's users, said where a change is
 // shown.
 const (
-	meansPaused = "Clients cannot sync while paused; their changes wait on the device. " +
-		"Resume before the cluster's oplog window runs out, or only a terminate (and a client reset on every device) will bring sync back. " +
+	meansPaused = "While paused, every client connection is refused; changes wait on the device. " +
+		"Resume before the cluster's oplog window runs out (syncbot does not know this cluster's; it is often 24 h or less), or only a terminate (and a client reset on every device) will bring sync back. " +
 		"Sync also pauses itself after 30 days without activity."
-	meansRunning       = "Clients can connect and sync again; changes made while paused upload now."
+	meansRunning = "Clients can connect and sync again; changes made while paused upload now."
+	// After a terminate there is no sync history to resume from.
+	meansReenabled     = "Sync runs again with the saved configuration, on a new history: every client that synced before the terminate must do a client reset before it can sync again (unsynced changes on those devices may be lost, as the app's client reset handler decides)."
 	beforeClusterPause = "Pausing the Atlas cluster? Pause sync first (done), then the cluster; resume sync only after the cluster is back."
 )
+
+// participle is what a change of kind k does to sync, after it.
+var participle = map[store.Kind]string{store.Pause: "paused", store.Resume: "resumed", store.Terminate: "terminated"}
+
+// reenables reports whether op re-enables terminated sync (a resume from
+// "", with a saved configuration) rather than resuming a pause.
+func reenables(op store.Op) bool {
+	return op.Kind == store.Resume && op.SyncBefore == adminapi.StateTerminated && op.State != store.Failed
+}
+
+// Restored describes the saved configuration a resume re-sends, for its
+// message (stored as the op's Detail).
+func (b Book) Restored(kind, database string, savedAt time.Time, by int64) string {
+	db := "no database named"
+	if database != "" {
+		db = "database `" + Escape(database) + "`"
+	}
+	s := fmt.Sprintf("%s, %s, saved %s", KindWords(kind), db, When(savedAt))
+	if by > 0 {
+		s += " by " + OpName(by)
+	}
+	return s
+}
+
+// unknownHead is the headline of a change whose outcome Atlas did not
+// confirm.
+func (b Book) unknownHead(op store.Op) string {
+	return fmt.Sprintf("❓ *%s may or may not have been %s* (%s): Atlas did not confirm the change. Check %s before doing anything else.",
+		op.App, participle[op.Kind], OpName(op.ID), b.typed("status", op.App))
+}
 
 func (b Book) meansTerminated(app string) string {
 	return "Sync history is deleted: every client that synced must do a client reset (unsynced changes may be lost, depending on the app's client reset handler). " +
@@ -27,8 +59,9 @@ func (b Book) meansTerminated(app string) string {
 }
 
 func (b Book) terminateCost(app string) string {
-	return "• Sync history (the sync metadata) is *deleted*.\n" +
+	return "• Sync history (the sync metadata) is *deleted*, for good.\n" +
 		"• *Every client* that synced must do a *client reset* when it reconnects; unsynced changes may be lost.\n" +
+		"• Until sync is re-enabled, every client connection is refused (as while paused).\n" +
 		"• Re-enabling needs the whole sync configuration again: syncbot saved it, and " + b.typed("resume", app) + " re-sends it."
 }
 
@@ -123,6 +156,9 @@ var verbing = map[store.Kind][3]string{
 // it is re-rendered from the journal at every step.
 func (b Book) Change(op store.Op) Message {
 	w := verbing[op.Kind]
+	if reenables(op) {
+		w = [3]string{"▶️ Re-enabling", "▶️ Re-enabled", "Re-enable"}
+	}
 	id := OpName(op.ID)
 	var head, plain string
 	switch op.State {
@@ -132,6 +168,9 @@ func (b Book) Change(op store.Op) Message {
 	case store.Failed:
 		head = fmt.Sprintf("❌ %s of *%s* failed (%s). Sync is still %s.", w[2], op.App, id, StateWords(op.SyncBefore))
 		plain = fmt.Sprintf("%s of %s failed: %s", w[2], op.App, op.Outcome)
+	case store.Unknown:
+		head = b.unknownHead(op)
+		plain = fmt.Sprintf("%s may or may not have been %s: check %s status %s before doing anything else", op.App, participle[op.Kind], b.Command, op.App)
 	default:
 		head = fmt.Sprintf("%s Device Sync for *%s*: %s → %s… (%s)", w[0], op.App, StateWords(op.SyncBefore), StateWords(op.SyncAfter), id)
 		plain = fmt.Sprintf("%s sync for %s, asked by %s…", w[0], op.App, nameOf(op))
@@ -141,16 +180,23 @@ func (b Book) Change(op store.Op) Message {
 		fs = append(fs, "*Reason*\n"+Escape(op.Reason))
 	}
 	blocks := []slack.Block{section(head), fields(fs...)}
+	if op.Detail != "" && reenables(op) {
+		blocks = append(blocks, section("*Configuration re-sent:* "+op.Detail))
+	}
 	switch op.State {
 	case store.Succeeded:
-		switch op.SyncAfter {
-		case adminapi.StateDisabled:
+		switch {
+		case op.SyncAfter == adminapi.StateDisabled:
 			blocks = append(blocks, note(meansPaused, beforeClusterPause, fmt.Sprintf("Resume with %s.", b.typed("resume", op.App))))
-		case adminapi.StateEnabled:
+		case reenables(op):
+			blocks = append(blocks, note(meansReenabled))
+		case op.SyncAfter == adminapi.StateEnabled:
 			blocks = append(blocks, note(meansRunning, "If clients report `ChangeStreamHistoryLost`, the pause outlasted the oplog window: a terminate and re-enable is needed."))
 		}
 	case store.Failed:
 		blocks = append(blocks, section("*What went wrong:* "+op.Outcome), note("Nothing was changed by this attempt. "+b.nextStep(op)))
+	case store.Unknown:
+		blocks = append(blocks, section("*What happened:* "+op.Outcome), note("syncbot did not retry it. If sync is not as you wanted, run the command again once you have checked."))
 	}
 	return Message{Text: plain, Blocks: blocks}
 }
@@ -180,7 +226,7 @@ func (b Book) Card(op store.Op, now time.Time) Message {
 		approve := slack.NewButtonBlockElement(ActionApprove, id, slack.NewTextBlockObject(slack.PlainTextType, "Approve terminate", true, false)).WithStyle(slack.StyleDanger)
 		approve.Confirm = slack.NewConfirmationBlockObject(
 			slack.NewTextBlockObject(slack.PlainTextType, "Terminate sync for "+op.App+"?", false, false),
-			slack.NewTextBlockObject(slack.MarkdownType, "This deletes sync history for *"+op.App+"*. Every client must do a client reset. This cannot be undone.", false, false),
+			slack.NewTextBlockObject(slack.PlainTextType, "Sync history of "+op.App+" is deleted for good, and every client must do a client reset. Sync itself can be re-enabled later: "+b.Command+" resume "+op.App+" re-sends the saved configuration.", false, false),
 			slack.NewTextBlockObject(slack.PlainTextType, "Terminate", false, false),
 			slack.NewTextBlockObject(slack.PlainTextType, "Go back", false, false),
 		).WithStyle(slack.StyleDanger)
@@ -198,6 +244,10 @@ func (b Book) Card(op store.Op, now time.Time) Message {
 		head = fmt.Sprintf("🛑 *%s: Device Sync for %s is terminated.* It was %s; it is now %s. Approved by %s.", id, op.App, StateWords(op.SyncBefore), StateWords(adminapi.StateTerminated), Mention(op.DecidedBy))
 		plain = fmt.Sprintf("%s: sync for %s is terminated. Every client must do a client reset.", id, op.App)
 		tail = append(tail, section("*What it means now:* "+b.meansTerminated(op.App)))
+	case store.Unknown:
+		head = fmt.Sprintf("❓ *%s: Device Sync for %s may or may not have been terminated.* Atlas did not confirm it. Check %s before doing anything else.", id, op.App, b.typed("status", op.App))
+		plain = fmt.Sprintf("%s: sync for %s may or may not have been terminated: check %s status %s before doing anything else", id, op.App, b.Command, op.App)
+		tail = append(tail, section("*What happened:* "+op.Outcome))
 	case store.Failed:
 		head = fmt.Sprintf("❌ *%s: terminate of %s failed.* Sync was not terminated.", id, op.App)
 		plain = fmt.Sprintf("%s: terminate of %s failed: %s", id, op.App, op.Outcome)

@@ -13,7 +13,7 @@ import (
 // not counted; a forbidden move is a bug, and is.
 func Store(st store.Store, m *Metrics) store.Store {
 	// Zero series from the start, so a dashboard sees 0, not "no data".
-	for _, method := range []string{"CreateOp", "GetOp", "Transition", "Reclaim", "Renew", "Fence", "SetMessage", "ListOps", "Events", "SaveSnapshot", "Snapshot", "LegacySnapshot", "AdoptLegacy", "ClaimReminder", "MarkShown", "Acknowledge", "Amend", "Ping"} {
+	for _, method := range []string{"CreateOp", "GetOp", "Transition", "Reclaim", "Renew", "Fence", "SetMessage", "ListOps", "Events", "SaveSnapshot", "Snapshot", "LegacySnapshot", "AdoptLegacy", "ClaimReminder", "MarkShown", "Acknowledge", "Amend", "Annotate", "Ping"} {
 		m.storeErrors.WithLabelValues(method)
 	}
 	return &countingStore{st, m}
@@ -140,4 +140,10 @@ func (c *countingStore) Amend(ctx context.Context, id int64, from store.State, a
 	op, err := c.st.Amend(ctx, id, from, a)
 	c.count("Amend", err)
 	return op, err
+}
+
+func (c *countingStore) Annotate(ctx context.Context, id int64, detail string) error {
+	err := c.st.Annotate(ctx, id, detail)
+	c.count("Annotate", err)
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/syncbot/syncbot/internal/adminapi"
@@ -80,7 +81,15 @@ func (s *Service) change(ctx context.Context, log *slog.Logger, inv Invocation, 
 	case before == adminapi.StateTerminated && kind == store.Pause:
 		refusal = s.book.NothingToPause(cmd.App)
 	case before == adminapi.StateTerminated && kind == store.Resume:
-		r, refusal = s.restorable(ctx, log, cmd.App, t, r)
+		var detail string
+		r, detail, refusal = s.restorable(ctx, log, cmd, t, r)
+		if detail != "" {
+			// Said on the message: which saved configuration goes back.
+			if err := s.store.Annotate(ctx, op.ID, detail); err != nil {
+				log.Warn("recording which configuration is re-sent failed", "err", err)
+			}
+			op.Detail = detail
+		}
 	case before != adminapi.StateEnabled && before != adminapi.StateDisabled:
 		refusal = messages.UnexpectedState(cmd.App, before)
 	}
@@ -115,23 +124,71 @@ func (s *Service) change(ctx context.Context, log *slog.Logger, inv Invocation, 
 
 // restorable picks what a resume of terminated sync re-sends: the
 // configuration saved for this very app before the terminate, else the
-// current object if it still holds more than its state. refusal says why
-// there is nothing to re-send.
-func (s *Service) restorable(ctx context.Context, log *slog.Logger, alias string, t store.Target, cur target.Reading) (target.Reading, string) {
+// current object if it still holds more than its state. detail describes
+// the saved configuration re-sent; refusal says why nothing is re-sent.
+// A saved configuration that may not be right (the app's sync kind
+// changed, sync was terminated outside syncbot, it is older than
+// SnapshotMaxAge) is re-sent only when the asker confirms with --saved.
+func (s *Service) restorable(ctx context.Context, log *slog.Logger, cmd commands.Command, t store.Target, cur target.Reading) (r target.Reading, detail, refusal string) {
+	alias := cmd.App
 	snap, err := s.store.Snapshot(ctx, t)
 	if err == nil {
-		return target.Reading{State: cur.State, Variant: snap.SyncKind, Object: snap.Sync, ServiceID: cur.ServiceID}, ""
+		detail = s.book.Restored(snap.SyncKind, databaseOf(snap.Sync), snap.SavedAt, snap.OpID)
+		if why := s.doubts(ctx, snap, cur); len(why) > 0 && !cmd.Saved {
+			return cur, "", s.book.SavedNeedsConfirming(alias, detail, why).Text
+		}
+		return target.Reading{State: cur.State, Variant: snap.SyncKind, Object: snap.Sync, ServiceID: cur.ServiceID}, detail, ""
 	}
 	if !errors.Is(err, store.ErrNotFound) {
 		log.Error("reading the saved configuration failed", "err", err)
-		return cur, messages.SavedConfigUnreadable
+		return cur, "", messages.SavedConfigUnreadable
 	}
 	var fields map[string]json.RawMessage
 	if len(cur.Object) > 0 && json.Unmarshal(cur.Object, &fields) == nil && len(fields) > 1 {
-		return cur, ""
+		return cur, "", ""
 	}
 	if legacy, err := s.store.LegacySnapshot(ctx, alias); err == nil {
-		return cur, messages.UnboundSavedConfig(alias, legacy.SavedAt)
+		return cur, "", messages.UnboundSavedConfig(alias, legacy.SavedAt)
 	}
-	return cur, messages.NoSavedConfig(alias)
+	return cur, "", messages.NoSavedConfig(alias)
+}
+
+// doubts lists why a saved configuration may not be right to re-send.
+func (s *Service) doubts(ctx context.Context, snap store.Snapshot, cur target.Reading) []string {
+	var why []string
+	if cur.Variant != "" && cur.Variant != snap.SyncKind {
+		why = append(why, messages.SavedKindDiffers(snap.SyncKind, cur.Variant))
+	}
+	if from, ok := s.savedByTerminate(ctx, snap); !ok {
+		why = append(why, messages.SavedOutsideSyncbot(from))
+	}
+	if age := s.clock.Now().Sub(snap.SavedAt); s.cfg.SnapshotMaxAge > 0 && age > s.cfg.SnapshotMaxAge {
+		why = append(why, messages.SavedTooOld(age, s.cfg.SnapshotMaxAge))
+	}
+	return why
+}
+
+// savedByTerminate reports whether snap was saved by a terminate syncbot
+// ran; from says what saved it otherwise.
+func (s *Service) savedByTerminate(ctx context.Context, snap store.Snapshot) (from string, ok bool) {
+	if snap.OpID == 0 {
+		return "for a terminate request that never ran", false
+	}
+	op, err := s.store.GetOp(ctx, snap.OpID)
+	if err != nil {
+		return "by " + messages.OpName(snap.OpID) + ", which syncbot cannot read", false
+	}
+	if op.Kind == store.Terminate && (op.State == store.Succeeded || op.State == store.Unknown) {
+		return "", true
+	}
+	return fmt.Sprintf("by %s, a %s that is %s", messages.OpName(op.ID), op.Kind, op.State), false
+}
+
+// databaseOf is the database a sync object names, if any.
+func databaseOf(object json.RawMessage) string {
+	var o struct {
+		Database string `json:"database_name"`
+	}
+	_ = json.Unmarshal(object, &o)
+	return o.Database
 }

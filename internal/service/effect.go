@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 
+	"github.com/syncbot/syncbot/internal/adminapi"
 	"github.com/syncbot/syncbot/internal/announce"
 	"github.com/syncbot/syncbot/internal/messages"
 	"github.com/syncbot/syncbot/internal/store"
@@ -35,11 +37,23 @@ func (s *Service) effect(ctx context.Context, log *slog.Logger, kind target.Kind
 		return
 	}
 	if err := kind.Apply(ctx, op.Target, r, to); err != nil {
-		log.Warn("change failed", "err", err)
-		s.concludeSent(ctx, log, kind, op, announce.Ending{To: store.Failed, Outcome: s.book.Problem(err, op.App), Before: r.State})
+		end := store.Failed
+		if unconfirmed(err) {
+			end = store.Unknown
+		}
+		log.Warn("change failed", "err", err, "outcome", end)
+		s.concludeSent(ctx, log, kind, op, announce.Ending{To: end, Outcome: s.book.Problem(err, op.App), Before: r.State})
 		return
 	}
 	s.concludeSent(ctx, log, kind, op, announce.Ending{To: store.Succeeded, Outcome: s.outcomeDone(op, r.State, to), Before: r.State})
+}
+
+// unconfirmed reports whether err leaves an effect's outcome unknown: the
+// request may have reached Atlas, and reading back did not tell.
+func unconfirmed(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, adminapi.ErrOutcomeUnknown) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, context.Canceled) || errors.As(err, &netErr) && netErr.Timeout()
 }
 
 func (s *Service) outcomeDone(op store.Op, before, to string) string {
@@ -74,7 +88,7 @@ func (s *Service) concludeSent(ctx context.Context, log *slog.Logger, kind targe
 		return
 	}
 	reached := r.State == op.SyncAfter
-	if reached == (done.State == store.Succeeded) {
+	if done.State != store.Unknown && reached == (done.State == store.Succeeded) {
 		return // the journal already says what is true
 	}
 	to, outcome := store.Failed, messages.OutcomeCorrectedFailed(r.State)

@@ -31,10 +31,12 @@ func (s *Service) hold(ctx context.Context, log *slog.Logger, op store.Op) (stop
 			}
 			err := s.store.Renew(ctx, op.ID, op.Holder, s.leaseFor(s.clock.Now()))
 			switch {
+			case ctx.Err() != nil:
+				return // stopped while renewing: the op is done
 			case errors.Is(err, store.ErrLeaseLost):
 				log.Warn("lost the lease of a running operation: another process took it over", "op", op.ID)
 				return
-			case err != nil && ctx.Err() == nil:
+			case err != nil:
 				// Not fatal: the lease has three more periods to run, and
 				// the fence checks it before the effect.
 				log.Warn("renewing the lease of a running operation failed", "op", op.ID, "err", err)

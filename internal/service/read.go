@@ -2,12 +2,15 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
+	"github.com/syncbot/syncbot/internal/adminapi"
 	"github.com/syncbot/syncbot/internal/commands"
 	"github.com/syncbot/syncbot/internal/messages"
 	"github.com/syncbot/syncbot/internal/store"
+	"github.com/syncbot/syncbot/internal/target"
 )
 
 // status answers /sync status <app> to the asker alone.
@@ -18,21 +21,21 @@ func (s *Service) status(ctx context.Context, log *slog.Logger, inv Invocation, 
 		last, lerr = s.store.ListOps(ctx, store.Filter{App: cmd.App, Limit: 1})
 		pending, perr = s.store.ListOps(ctx, store.Filter{App: cmd.App, States: []store.State{store.Pending}, Limit: 1})
 	})
+	var r target.Reading
 	t, err := s.sync.Identify(ctx, cmd.App)
-	var r = struct{ State, Variant string }{}
-	v := messages.StatusView{App: cmd.App, Now: s.clock.Now()}
 	if err == nil {
-		read, rerr := s.sync.Read(ctx, t)
-		err = rerr
-		r.State, r.Variant = read.State, read.Variant
-		v.LastDisabled = read.Since
+		r, err = s.sync.Read(ctx, t)
 	}
 	wait()
-	if err != nil {
+	switch {
+	case errors.Is(err, adminapi.ErrSyncNotConfigured) && !errors.Is(err, adminapi.ErrNotFound):
+		s.whisper(ctx, log, inv, messages.Text(s.book.Problem(err, cmd.App)))
+		return
+	case err != nil:
 		s.whisper(ctx, log, inv, messages.CouldNotRead(cmd.App, s.book.Problem(err, cmd.App)))
 		return
 	}
-	v.State, v.Kind = r.State, r.Variant
+	v := messages.StatusView{App: cmd.App, State: r.State, Kind: r.Variant, LastDisabled: r.Since, Now: s.clock.Now()}
 	if lerr != nil || perr != nil {
 		log.Error("reading the journal for status failed", "err", fmt.Sprint(lerr, perr))
 	}

@@ -63,6 +63,9 @@ type Config struct {
 	// holder renewing it; the holder renews it every Lease/4 while it
 	// works.
 	Lease time.Duration
+	// SnapshotMaxAge is how old a saved configuration may be and still be
+	// re-sent by resume without --saved (SYNC_SNAPSHOT_MAX_AGE); zero: any.
+	SnapshotMaxAge time.Duration
 	// Observe, if set, counts each command or click by verb and outcome.
 	Observe func(verb, outcome string)
 }
@@ -78,8 +81,6 @@ type Service struct {
 	book   messages.Book
 	say    *announce.Announcer
 	groups *groupCache
-	// running counts the operations this process holds, for Wait.
-	running sync.WaitGroup
 }
 
 // New returns a Service over the Device Sync kind; zero durations get

@@ -240,7 +240,8 @@ func (s *Service) execute(ctx context.Context, log *slog.Logger, op store.Op) {
 	}
 	op = next
 	defer s.hold(ctx, log, op)()
-	s.say.Show(ctx, log, op)
+	// No update now: a running terminate reads as the approved card
+	// already shown, and a second update with the same words is noise.
 	s.terminate(ctx, log, op)
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -112,6 +113,7 @@ type worldOptions struct {
 	admin  *fakeadmin.Server // shared with another process
 	clock  *clock.Fake
 	slack  *recorder // the same channel as another process
+	maxAge time.Duration
 }
 
 // newAdmin is a fake Admin API with apps A and B, both running Flexible
@@ -163,7 +165,7 @@ func newWorld(t *testing.T, st store.Store, o worldOptions) *world {
 		rec = &recorder{updates: map[string]messages.Message{}}
 	}
 	policy := approval.NewPolicy(nil, 15*time.Minute)
-	svc := service.New(service.Config{Aliases: aliases, Policy: policy, Holder: o.holder, Lease: lease}, kind, st, rec, o.clock, log)
+	svc := service.New(service.Config{Aliases: aliases, Policy: policy, Holder: o.holder, Lease: lease, SnapshotMaxAge: o.maxAge}, kind, st, rec, o.clock, log)
 	sw := sweeper.New(sweeper.Config{Kinds: map[string]target.Kind{target.KindSync: kind}, Holder: o.holder, Lease: lease, TTL: 15 * time.Minute},
 		st, svc.Announcer(), o.clock, log)
 	return &world{t: t, clock: o.clock, admin: o.admin, st: st, slack: rec, svc: svc, sw: sw, kind: kind}
@@ -276,3 +278,5 @@ func (r *recorder) shown(op store.Op) string {
 	defer r.mu.Unlock()
 	return r.updates[op.MessageTS].Text
 }
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

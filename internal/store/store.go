@@ -58,6 +58,7 @@ const (
 	Denied    = approval.Denied
 	Cancelled = approval.Cancelled
 	Expired   = approval.Expired
+	Unknown   = approval.Unknown
 )
 
 // Target is what an operation changes, by identity, fixed when it is
@@ -115,6 +116,10 @@ type Op struct {
 	Kind          Kind
 	App           string // the SYNC_APPS alias it was asked by: a label, not what it changes
 	Target        Target // what it changes; unbound only for an op journaled before targets and not yet adopted
+	// Detail is what its message says of the target beyond the alias
+	// (mrkdwn written by package messages), e.g. which saved configuration
+	// a resume re-sends; set at creation or with Annotate.
+	Detail string
 	Requester     string // Slack user ID
 	RequesterName string
 	Channel       string
@@ -346,6 +351,9 @@ type Store interface {
 	// the op is not break-glass or was acknowledged already: of several
 	// callers exactly one wins.
 	Acknowledge(ctx context.Context, id int64, by string, at time.Time) (Op, error)
+	// Annotate sets op id's Detail. It returns ErrNotFound for an unknown
+	// id.
+	Annotate(ctx context.Context, id int64, detail string) error
 	// Amend corrects how finished op id ended, from state from to a.To
 	// (approval.CanAmend: between succeeded and failed only, else
 	// ErrForbiddenMove), rewriting its outcome and appending an "amended"

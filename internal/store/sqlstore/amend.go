@@ -43,3 +43,15 @@ func (s *Store) Amend(ctx context.Context, id int64, from store.State, a store.A
 	}
 	return op, nil
 }
+
+// Annotate implements store.Store.
+func (s *Store) Annotate(ctx context.Context, id int64, detail string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE ops SET detail = $2 WHERE id = $1`, id, detail)
+	if err == nil {
+		err = oneRow(res)
+	}
+	if err != nil {
+		return s.errorf("annotate op %d: %w", id, err)
+	}
+	return nil
+}

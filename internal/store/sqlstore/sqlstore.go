@@ -56,7 +56,7 @@ const Actor = "syncbot"
 const opColumns = `id, key, kind, app, requester, requester_name, channel, response_url,
 	message_ts, reason, state, sync_kind, sync_before, sync_after, decided_by, outcome,
 	holder, lease_until, created_at, updated_at, expires_at, shown, break_glass,
-	reviewed_by, reviewed_at, target_kind, group_id, app_id, service_id, target_name`
+	reviewed_by, reviewed_at, target_kind, group_id, app_id, service_id, target_name, detail`
 
 func (s *Store) errorf(format string, args ...any) error {
 	return fmt.Errorf(s.d.Name+": "+format, args...)
@@ -97,16 +97,16 @@ func (s *Store) CreateOp(ctx context.Context, op store.Op, at time.Time) (store.
 					response_url, message_ts, reason, state, sync_kind, sync_before,
 					sync_after, decided_by, outcome, holder, lease_until, created_at,
 					updated_at, expires_at, break_glass, target_kind, group_id, app_id,
-					service_id, target_name, target_key)
+					service_id, target_name, target_key, detail)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-					$15, $16, $17, $18, $18, $19, $20, $21, $22, $23, $24, $25, $26)
+					$15, $16, $17, $18, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
 				ON CONFLICT DO NOTHING
 				RETURNING `+opColumns,
 				op.Key, string(op.Kind), op.App, op.Requester, op.RequesterName, op.Channel,
 				op.ResponseURL, op.MessageTS, op.Reason, string(op.State), op.SyncKind,
 				op.SyncBefore, op.SyncAfter, op.DecidedBy, op.Outcome, op.Holder,
 				nullMicros(op.LeaseUntil), at.UnixMicro(), nullMicros(op.ExpiresAt), op.BreakGlass,
-				t.Kind, t.GroupID, t.AppID, t.ServiceID, t.Name, t.Key()))
+				t.Kind, t.GroupID, t.AppID, t.ServiceID, t.Name, t.Key(), op.Detail))
 			if err == nil {
 				created = true
 				return insertEvent(ctx, tx, store.Event{
@@ -646,7 +646,7 @@ func scanOp(row interface{ Scan(...any) error }) (store.Op, error) {
 		&op.SyncBefore, &op.SyncAfter, &op.DecidedBy, &op.Outcome, &op.Holder,
 		&lease, &createdAt, &updatedAt, &expires, &shown, &op.BreakGlass,
 		&op.ReviewedBy, &reviewed, &op.Target.Kind, &op.Target.GroupID, &op.Target.AppID,
-		&op.Target.ServiceID, &op.Target.Name)
+		&op.Target.ServiceID, &op.Target.Name, &op.Detail)
 	if err != nil {
 		return store.Op{}, err
 	}

@@ -48,3 +48,23 @@ func testAmend(t *testing.T, open Opener) {
 	}
 	checkOp(t, "denied request after a refused amendment", denied, get(t, s, req.ID))
 }
+
+// testAnnotate: an op's detail is set at creation or later, and read back.
+func testAnnotate(t *testing.T, open Opener) {
+	s := mustOpen(t, open)
+	op := pause("trigger-1", "prod")
+	op.Detail = "the orders trigger"
+	saved := create(t, s, op)
+	if got := get(t, s, saved.ID).Detail; got != op.Detail {
+		t.Errorf("Detail at creation = %q", got)
+	}
+	if err := s.Annotate(t.Context(), saved.ID, "Flexible Sync, database `app`"); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, s, saved.ID).Detail; got != "Flexible Sync, database `app`" {
+		t.Errorf("Detail after Annotate = %q", got)
+	}
+	if err := s.Annotate(t.Context(), saved.ID+100, "x"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Annotate of an unknown op: %v, want ErrNotFound", err)
+	}
+}

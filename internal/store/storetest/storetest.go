@@ -68,6 +68,7 @@ func Run(t *testing.T, newStore func(t *testing.T) (open func() (store.Store, er
 		{"Fence", testFence},
 		{"FencedTransitions", testFencedTransitions},
 		{"Amend", testAmend},
+		{"Annotate", testAnnotate},
 		{"FenceRacesReclaim", testFenceRacesReclaim},
 		{"AdoptLegacyWithNothingToAdopt", testAdoptLegacyWithNothingToAdopt},
 		{"Ping", testPing},
