@@ -167,7 +167,7 @@ func TestAdminAPIFailuresAreExplainedAndTheBotGoesOn(t *testing.T) {
 
 	e.admin.SetSync(group, stageID, "", nil) // Device Sync gone (end of life)
 	e.command(alice, "status staging")
-	if got := e.whisper(alice, 3); !strings.Contains(got, "not configured (or no longer available)") {
+	if got := e.whisper(alice, 3); !strings.Contains(got, "Device Sync is not configured for `staging`; MongoDB removed Device Sync from Atlas on 30 September 2025") {
 		t.Errorf("missing sync not explained:\n%s", got)
 	}
 
