@@ -48,7 +48,7 @@ type itemView struct {
 func (h *hub) itemHTML(it *item) template.HTML {
 	v := itemView{
 		ID: it.id, Kind: it.kind, TS: it.ts, Author: authorView(it.author),
-		AtMs: it.at.UnixMilli(), AtText: it.at.UTC().Format("15:04 UTC"),
+		AtMs: it.at.UnixMilli(), AtText: it.at.UTC().Format("3:04 PM UTC"),
 		Text: it.text, Icon: it.icon, Updated: it.updated,
 	}
 	switch it.kind {
@@ -94,7 +94,7 @@ type callView struct {
 var hexID = regexp.MustCompile(`[0-9a-f]{24}`)
 
 func (h *hub) callHTML(c fakeadmin.Call) template.HTML {
-	v := callView{Method: c.Method, Status: c.Status, FullPath: c.Path, AtMs: c.At.UnixMilli(), AtText: c.At.UTC().Format("15:04:05")}
+	v := callView{Method: c.Method, Status: c.Status, FullPath: c.Path, AtMs: c.At.UnixMilli(), AtText: c.At.UTC().Format("3:04:05 PM")}
 	path := c.Path
 	for _, a := range Apps {
 		if strings.Contains(path, a.ID) {
@@ -202,7 +202,7 @@ var views = template.Must(template.New("views").Parse(`
 {{- end -}}
 
 {{- define "call" -}}
-<div class="call" title="{{.Method}} {{.FullPath}}"><time class="loc-time call-time" data-ms="{{.AtMs}}" data-format="{hms}">{{.AtText}}</time><span class="method method-{{.Method}}">{{.Method}}</span><span class="call-path">{{.Path}}</span><span class="status status-{{.StatusClass}}">{{if .Status}}{{.Status}}{{else}}—{{end}}</span><span class="call-dur">{{.Duration}}</span></div>
+<div class="call" title="{{.Method}} {{.FullPath}}"><time class="loc-time call-time" data-ms="{{.AtMs}}" data-format="{time_secs}">{{.AtText}}</time><span class="method method-{{.Method}}">{{.Method}}</span><span class="call-path">{{.Path}}</span><span class="status status-{{.StatusClass}}">{{if .Status}}{{.Status}}{{else}}—{{end}}</span><span class="call-dur">{{.Duration}}</span></div>
 {{- end -}}
 
 {{- define "controls" -}}

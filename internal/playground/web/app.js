@@ -204,7 +204,6 @@
       time: () => d.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' }),
       time_secs: () => d.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit', second: '2-digit' }),
       ago: () => ago(d),
-      hms: () => pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds()), // the calls panel's own
     };
     const out = format.replace(/\{(\w+)\}/g, (m, k) => (tokens[k] ? tokens[k]() : m));
     return out.charAt(0).toUpperCase() + out.slice(1);
@@ -212,7 +211,7 @@
 
   function tickClock() {
     const el = document.getElementById('bot-clock');
-    if (el) el.textContent = formatDate('{hms}', botNow());
+    if (el) el.textContent = formatDate('{time_secs}', botNow());
   }
   setInterval(tickClock, 1000);
 
