@@ -223,3 +223,19 @@ func TestAnotherCommandChangesOnlyTheCommand(t *testing.T) {
 		t.Errorf("only %d messages mention /sync; the test checks little", mentions)
 	}
 }
+
+// Every hint names the whole command to type: `/sync resume prod`, never a
+// bare `/sync resume` a tired person has to complete; and every message
+// about an operation shows its id.
+func TestHintsAreWholeCommands(t *testing.T) {
+	bare := regexp.MustCompile("`/sync (resume|status|terminate|pause)`")
+	for name, m := range goldenCases() {
+		got := goldenJSON(t, m)
+		if loc := bare.FindIndex(got); loc != nil {
+			t.Errorf("%s: a hint without its app: %s", name, got[loc[0]:loc[1]])
+		}
+		if (strings.HasPrefix(name, "pause_") || strings.HasPrefix(name, "resume_") || strings.HasPrefix(name, "card_")) && name != "resume_saved_needed" && !bytes.Contains(got, []byte("T-42")) {
+			t.Errorf("%s: the operation's id is not shown", name)
+		}
+	}
+}
