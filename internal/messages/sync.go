@@ -180,7 +180,8 @@ func (b Book) Card(op store.Op, now time.Time) Message {
 		approve := slack.NewButtonBlockElement(ActionApprove, id, slack.NewTextBlockObject(slack.PlainTextType, "Approve terminate", true, false)).WithStyle(slack.StyleDanger)
 		approve.Confirm = slack.NewConfirmationBlockObject(
 			slack.NewTextBlockObject(slack.PlainTextType, "Terminate sync for "+op.App+"?", false, false),
-			slack.NewTextBlockObject(slack.MarkdownType, "This deletes sync history for *"+op.App+"*. Every client must do a client reset. This cannot be undone.", false, false),
+			// Slack's confirm dialog takes plain_text only.
+			slack.NewTextBlockObject(slack.PlainTextType, "This deletes sync history for "+op.App+". Every client must do a client reset. This cannot be undone.", false, false),
 			slack.NewTextBlockObject(slack.PlainTextType, "Terminate", false, false),
 			slack.NewTextBlockObject(slack.PlainTextType, "Go back", false, false),
 		).WithStyle(slack.StyleDanger)
