@@ -138,7 +138,7 @@ func (b Book) Change(op store.Op) Message {
 	}
 	fs := []string{"*Asked by*\n" + Mention(op.Requester), "*When*\n" + When(op.CreatedAt)}
 	if op.Reason != "" {
-		fs = append(fs, "*Reason*\n"+Escape(op.Reason))
+		fs = append(fs, "*Reason*\n"+reasonShown(op.Reason))
 	}
 	blocks := []slack.Block{section(head), fields(fs...)}
 	switch op.State {
@@ -222,7 +222,7 @@ func (b Book) Card(op store.Op, now time.Time) Message {
 			"*Change*\n"+StateWords(op.SyncBefore)+" → terminated",
 			"*Requested*\n"+When(op.CreatedAt),
 		),
-		section("*Reason:* " + Escape(op.Reason)),
+		section("*Reason:* " + reasonShown(op.Reason)),
 	}
 	if op.State == store.Pending {
 		blocks = append(blocks, slack.NewDividerBlock(), section("*What terminate costs*\n"+b.terminateCost(op.App)))
