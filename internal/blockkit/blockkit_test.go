@@ -31,7 +31,9 @@ func TestValidate(t *testing.T) {
 		}
 		return map[string]any{"type": "section", "fields": fs}
 	}
-	actions := func(els ...any) map[string]any { return map[string]any{"type": "actions", "block_id": "decision", "elements": els} }
+	actions := func(els ...any) map[string]any {
+		return map[string]any{"type": "actions", "block_id": "decision", "elements": els}
+	}
 	many := func(n int, b map[string]any) []any {
 		out := make([]any, n)
 		for i := range out {

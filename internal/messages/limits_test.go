@@ -6,6 +6,8 @@ import (
 
 	"testing"
 
+	"github.com/slack-go/slack"
+
 	"github.com/syncbot/syncbot/internal/blockkit"
 	"github.com/syncbot/syncbot/internal/messages"
 	"github.com/syncbot/syncbot/internal/store"
@@ -42,4 +44,21 @@ func manyOps(n int, state store.State) []store.Op {
 		ops[i] = op
 	}
 	return ops
+}
+
+// TestHistoryCutsOutcomesBetweenUnits: an outcome too long for its row is
+// cut outside any code span and entity.
+func TestHistoryCutsOutcomesBetweenUnits(t *testing.T) {
+	for n := 100; n < 200; n++ {
+		op := baseOp(store.Pause, store.Failed)
+		op.Reason, op.Outcome = "", strings.Repeat("x", n)+" Sync is still `enabled` (running) &amp; `disabled` was not sent; "+strings.Repeat("y", 200)
+		m := book.History("prod", []store.Op{op})
+		row := m.Blocks[1].(*slack.SectionBlock).Text.Text
+		if strings.Count(row, "`")%2 != 0 {
+			t.Fatalf("an open code span: %q", row[len(row)-60:])
+		}
+		if i := strings.LastIndexByte(row, '&'); i >= 0 && !strings.Contains(row[i:], ";") {
+			t.Fatalf("half an entity: %q", row[len(row)-60:])
+		}
+	}
 }
