@@ -145,7 +145,7 @@ func (s *Service) HandleCommand(ctx context.Context, inv Invocation) {
 	case commands.History:
 		s.history(ctx, log, inv, cmd)
 	case commands.Pending:
-		s.pending(ctx, log, inv)
+		s.pending(ctx, log, inv, cmd)
 	case commands.Cancel:
 		s.cancel(ctx, log, inv, cmd)
 	case commands.Ack:
