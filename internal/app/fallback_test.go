@@ -34,3 +34,22 @@ func TestChangeFallsBackToResponseURLWhereTheBotCannotPost(t *testing.T) {
 		t.Errorf("%d PATCHes", n)
 	}
 }
+
+// TestPauseToldInPlainTextWhenSlackRefusesBlocks: with Slack refusing
+// every message with blocks in the channel, a pause still tells the
+// channel, start and outcome, in plain text; nothing is posted twice.
+func TestPauseToldInPlainTextWhenSlackRefusesBlocks(t *testing.T) {
+	e := newEnv(t)
+	e.slack.RefuseBlocks(channel)
+	e.command(alice, "pause prod cluster upgrade")
+	m := e.channelMessage("Paused sync for prod")
+	if len(m.Blocks) != 0 && string(m.Blocks) != "[]" {
+		t.Errorf("blocks went through a refusing channel: %s", m.Blocks)
+	}
+	if s, _ := e.admin.SyncState(group, prodID); s != "disabled" || len(e.patches(prodID)) != 1 {
+		t.Errorf("state %q after %d PATCHes", s, len(e.patches(prodID)))
+	}
+	if n := len(e.slack.Messages(channel)); n != 1 {
+		t.Errorf("%d channel messages, want the one, updated", n)
+	}
+}

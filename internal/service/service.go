@@ -97,7 +97,7 @@ func New(cfg Config, syncKind target.Kind, st store.Store, sl Slack, clk clock.C
 	book := messages.New(cfg.Command)
 	cfg.Command = book.Command
 	return &Service{cfg: cfg, sync: syncKind, store: st, slack: sl, clock: clk, log: log, book: book,
-		say:    &announce.Announcer{Book: book, Approvers: cfg.Policy.Approvers(), Store: st, Slack: sl, Clock: clk},
+		say:    &announce.Announcer{Book: book, Approvers: cfg.Policy.Approvers(), Store: st, Slack: announce.WithPlainFallback(sl, log), Clock: clk},
 		groups: newGroupCache(sl, clk, cfg.GroupTTL)}
 }
 
