@@ -55,6 +55,14 @@ func (p plainFallback) Respond(ctx context.Context, responseURL string, m messag
 	return err
 }
 
+func (p plainFallback) Replace(ctx context.Context, responseURL string, m messages.Message) error {
+	err := p.Slack.Replace(ctx, responseURL, m)
+	if p.refused(err) {
+		return p.Slack.Replace(ctx, responseURL, plainOf(m))
+	}
+	return err
+}
+
 // refused reports whether Slack refused a message for how it is drawn,
 // which a plain-text copy avoids.
 func (p plainFallback) refused(err error) bool {
