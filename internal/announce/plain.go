@@ -8,7 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/syncbot/syncbot/internal/blockkit"
+	"github.com/syncbot/syncbot/internal/blocklimits"
 	"github.com/syncbot/syncbot/internal/messages"
 )
 
@@ -67,7 +67,7 @@ func (p plainFallback) Replace(ctx context.Context, responseURL string, m messag
 // which a plain-text copy avoids.
 func (p plainFallback) refused(err error) bool {
 	var se slack.SlackErrorResponse
-	if !errors.As(err, &se) || (se.Err != blockkit.InvalidBlocks && se.Err != blockkit.MsgTooLong) {
+	if !errors.As(err, &se) || (se.Err != blocklimits.InvalidBlocks && se.Err != blocklimits.MsgTooLong) {
 		return false
 	}
 	p.log.Error("Slack refused a message's blocks; sending its plain text instead", "err", err)
@@ -77,8 +77,8 @@ func (p plainFallback) refused(err error) bool {
 // plainOf is m's fallback text alone, within Slack's limit for it.
 func plainOf(m messages.Message) messages.Message {
 	text := m.Text
-	if utf8.RuneCountInString(text) > blockkit.MaxText {
-		text = string([]rune(text)[:blockkit.MaxText-1]) + "…"
+	if utf8.RuneCountInString(text) > blocklimits.MaxText {
+		text = string([]rune(text)[:blocklimits.MaxText-1]) + "…"
 	}
 	return messages.Message{Text: text, ThreadTS: m.ThreadTS}
 }

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/syncbot/syncbot/internal/blockkit"
+	"github.com/syncbot/syncbot/internal/blocklimits"
 )
 
 // ResponseURLMethod is the method name FailMethod uses for response_url
@@ -102,10 +102,10 @@ func (s *Server) refusal(channel, text string, blocks []byte) string {
 
 func (s *Server) refusalLocked(channel, text string, blocks []byte) string {
 	if s.refuseBlocks[channel] && len(blocks) > 0 && string(blocks) != "[]" {
-		return blockkit.InvalidBlocks
+		return blocklimits.InvalidBlocks
 	}
-	if err := blockkit.Validate(text, blocks); err != nil {
-		return err.(*blockkit.Error).Code
+	if err := blocklimits.Validate(text, blocks); err != nil {
+		return err.(*blocklimits.Error).Code
 	}
 	return ""
 }

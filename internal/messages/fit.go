@@ -5,18 +5,18 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/syncbot/syncbot/internal/blockkit"
+	"github.com/syncbot/syncbot/internal/blocklimits"
 )
 
 // How much of a reason a message shows: a reason is at most 500
 // characters as typed, but escaping can make it five times longer, and a
-// section field holds 2000 (blockkit.MaxFieldText), its label included.
+// section field holds 2000 (blocklimits.MaxFieldText), its label included.
 const (
-	maxReasonShown = blockkit.MaxFieldText - 100
+	maxReasonShown = blocklimits.MaxFieldText - 100
 	maxRowReason   = 120 // a reason's preview in a list row, escaped
 	maxRowOutcome  = 160 // an outcome in a history row
 	// Rows per list: two lists of pending, each with a title and a note,
-	// and the "…and N more" line stay under blockkit.MaxBlocks.
+	// and the "…and N more" line stay under blocklimits.MaxBlocks.
 	maxListRows = 20
 )
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/syncbot/syncbot/internal/blockkit"
+	"github.com/syncbot/syncbot/internal/blocklimits"
 	"github.com/syncbot/syncbot/internal/messages"
 	"github.com/syncbot/syncbot/internal/store"
 )
@@ -16,7 +16,7 @@ import (
 // withinLimits fails t if Slack would refuse m.
 func withinLimits(t *testing.T, name string, m messages.Message) {
 	t.Helper()
-	if err := blockkit.Marshal(m.Text, m.Blocks); err != nil {
+	if err := blocklimits.Marshal(m.Text, m.Blocks); err != nil {
 		t.Errorf("%s: Slack would refuse it: %v", name, err)
 	}
 }

@@ -1,4 +1,4 @@
-// Package blockkit checks a Slack message against the limits Slack's Block
+// Package blocklimits checks a Slack message against the limits Slack's Block
 // Kit reference documents (docs.slack.dev/reference/block-kit), for the
 // blocks, elements and composition objects syncbot builds. Slack refuses a
 // message that breaks one (invalid_blocks, msg_too_long) and posts
@@ -8,7 +8,7 @@
 //
 // It reads the JSON Slack would get, so it checks what is sent, whoever
 // built it. Lengths are counted in characters (runes).
-package blockkit
+package blocklimits
 
 import (
 	"encoding/json"
@@ -82,7 +82,7 @@ func Validate(text string, blocks json.RawMessage) error {
 func Marshal(text string, blocks any) error {
 	b, err := json.Marshal(blocks)
 	if err != nil {
-		return fmt.Errorf("blockkit: encode blocks: %w", err)
+		return fmt.Errorf("blocklimits: encode blocks: %w", err)
 	}
 	return Validate(text, b)
 }
@@ -118,7 +118,7 @@ func (v *checker) blocks(bs []map[string]any) {
 			v.text(path+".text", b["text"], plainOnly, MaxHeaderText)
 		case "divider":
 		default:
-			v.bad(path, "block type %q is not one blockkit knows the limits of", t)
+			v.bad(path, "block type %q is not one blocklimits knows the limits of", t)
 		}
 	}
 }
@@ -178,7 +178,7 @@ func (v *checker) actions(path string, b map[string]any) {
 func (v *checker) element(path string, e any) {
 	m, _ := e.(map[string]any)
 	if t, _ := m["type"].(string); t != "button" {
-		v.bad(path, "element type %q is not one blockkit knows the limits of", t)
+		v.bad(path, "element type %q is not one blocklimits knows the limits of", t)
 		return
 	}
 	v.text(path+".text", m["text"], plainOnly, MaxButtonText)

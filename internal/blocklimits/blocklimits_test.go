@@ -1,4 +1,4 @@
-package blockkit_test
+package blocklimits_test
 
 import (
 	"encoding/json"
@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncbot/syncbot/internal/blockkit"
+	"github.com/syncbot/syncbot/internal/blocklimits"
 )
 
 func plain(s string) map[string]any { return map[string]any{"type": "plain_text", "text": s} }
@@ -53,7 +53,7 @@ func TestValidate(t *testing.T) {
 		{name: "text only", text: x("é", 4000)},
 		{name: "50 blocks", blocks: many(50, section("a"))},
 		{name: "51 blocks", blocks: many(51, section("a")), want: "51 blocks, more than 50"},
-		{name: "text too long", text: x("a", 4001), want: "4001 characters, more than 4000", code: blockkit.MsgTooLong},
+		{name: "text too long", text: x("a", 4001), want: "4001 characters, more than 4000", code: blocklimits.MsgTooLong},
 		{name: "section text 3001", blocks: []any{section(x("a", 3001))}, want: "blocks[0].text.text: 3001 characters"},
 		{name: "empty section text", blocks: []any{section("")}, want: "blocks[0].text.text: 0 characters"},
 		{name: "section with neither", blocks: []any{map[string]any{"type": "section"}}, want: "needs text or fields"},
@@ -80,20 +80,20 @@ func TestValidate(t *testing.T) {
 			if tc.blocks != nil {
 				raw, _ = json.Marshal(tc.blocks)
 			}
-			err := blockkit.Validate(tc.text, raw)
+			err := blocklimits.Validate(tc.text, raw)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("Validate = %v, want valid", err)
 				}
 				return
 			}
-			var e *blockkit.Error
+			var e *blocklimits.Error
 			if !errors.As(err, &e) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Validate = %v, want a problem saying %q", err, tc.want)
 			}
 			code := tc.code
 			if code == "" {
-				code = blockkit.InvalidBlocks
+				code = blocklimits.InvalidBlocks
 			}
 			if e.Code != code {
 				t.Errorf("code = %s, want %s", e.Code, code)
