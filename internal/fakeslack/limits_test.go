@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/slack-go/slack"
+
+	"github.com/syncbot/syncbot/internal/fakeslack"
 )
 
 // TestMessagesBeyondSlackLimitsAreRefused: like Slack, the fake refuses
@@ -63,5 +65,32 @@ func TestMessagesBeyondSlackLimitsAreRefused(t *testing.T) {
 	}
 	if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("x", false), slack.MsgOptionBlocks(approvalBlocks()...)); err != nil {
 		t.Errorf("blocks in another channel: %v", err)
+	}
+}
+
+// TestResponseURLRefusesBlocksLikeTheWebAPI: a response_url post in a
+// refusing channel, or beyond the limits, is refused (and uses nothing up).
+func TestResponseURLRefusesBlocksLikeTheWebAPI(t *testing.T) {
+	s := newServer(t)
+	cmds, _ := connectedClient(t, s)
+	ctx := testCtx(t)
+	api := webClient(s, botToken)
+	if _, err := s.SlashCommand(fakeslack.SlashCommand{UserID: "U1", ChannelID: "C9", Text: "status"}); err != nil {
+		t.Fatal(err)
+	}
+	url := recv(t, cmds).ResponseURL
+	s.RefuseBlocks("C9")
+	_, _, err := api.PostMessageContext(ctx, "", slack.MsgOptionResponseURL(url, slack.ResponseTypeInChannel),
+		slack.MsgOptionText("x", false), slack.MsgOptionBlocks(approvalBlocks()...))
+	if slackErr(err) != "invalid_blocks" {
+		t.Errorf("blocks: %v, want invalid_blocks", err)
+	}
+	_, _, err = api.PostMessageContext(ctx, "", slack.MsgOptionResponseURL(url, slack.ResponseTypeInChannel),
+		slack.MsgOptionText(strings.Repeat("x", 4001), false))
+	if slackErr(err) != "msg_too_long" {
+		t.Errorf("long text: %v, want msg_too_long", err)
+	}
+	if len(s.ResponsePosts()) != 0 {
+		t.Errorf("refused posts were recorded")
 	}
 }
