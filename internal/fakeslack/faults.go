@@ -40,7 +40,7 @@ func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = map[string]*Fault{}
-	s.refuseBlocks = map[string]bool{}
+	s.refusing = map[string]bool{}
 }
 
 // serveFault answers with method's fault, if one is armed, and reports
@@ -87,7 +87,7 @@ func (s *Server) serveFault(w http.ResponseWriter, method string) bool {
 func (s *Server) RefuseBlocks(channel string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.refuseBlocks[channel] = true
+	s.refusing[channel] = true
 }
 
 // refusal is the error Slack answers for a message of text and blocks in
@@ -101,7 +101,7 @@ func (s *Server) refusal(channel, text string, blocks []byte) string {
 }
 
 func (s *Server) refusalLocked(channel, text string, blocks []byte) string {
-	if s.refuseBlocks[channel] && len(blocks) > 0 && string(blocks) != "[]" {
+	if s.refusing[channel] && len(blocks) > 0 && string(blocks) != "[]" {
 		return blocklimits.InvalidBlocks
 	}
 	if err := blocklimits.Validate(text, blocks); err != nil {

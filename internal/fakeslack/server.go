@@ -115,10 +115,8 @@ type Server struct {
 	responses  []ResponsePost
 	hooks      map[string]*hook
 	faults     map[string]*Fault
-	// refuseBlocks: channels whose messages with blocks are refused
-	// (RefuseBlocks).
-	refuseBlocks map[string]bool
-	subs         map[*subscriber]struct{}
+	refusing   map[string]bool // channels whose messages with blocks are refused (RefuseBlocks)
+	subs       map[*subscriber]struct{}
 }
 
 // New starts a fake Slack listening on 127.0.0.1 on a free port. It panics
@@ -134,20 +132,20 @@ func New(o Options) *Server {
 		base: "http://" + ln.Addr().String(),
 		// slack-go dials with Origin: https://api.slack.com; the default
 		// CheckOrigin would answer 403 and the client would retry forever.
-		upgrader:     websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
-		done:         make(chan struct{}),
-		changed:      make(chan struct{}),
-		tickets:      map[string]struct{}{},
-		sockets:      map[*conn]struct{}{},
-		sentAt:       map[string]time.Time{},
-		users:        map[string]User{},
-		channels:     map[string]string{},
-		usergroups:   map[string][]string{},
-		byTS:         map[msgKey]*Message{},
-		hooks:        map[string]*hook{},
-		faults:       map[string]*Fault{},
-		refuseBlocks: map[string]bool{},
-		subs:         map[*subscriber]struct{}{},
+		upgrader:   websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
+		done:       make(chan struct{}),
+		changed:    make(chan struct{}),
+		tickets:    map[string]struct{}{},
+		sockets:    map[*conn]struct{}{},
+		sentAt:     map[string]time.Time{},
+		users:      map[string]User{},
+		channels:   map[string]string{},
+		usergroups: map[string][]string{},
+		byTS:       map[msgKey]*Message{},
+		hooks:      map[string]*hook{},
+		faults:     map[string]*Fault{},
+		refusing:   map[string]bool{},
+		subs:       map[*subscriber]struct{}{},
 	}
 	s.api = s.apiMethods()
 
