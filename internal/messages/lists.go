@@ -114,17 +114,16 @@ func (b Book) History(app string, ops []store.Op) Message {
 		lines[i] = l
 	}
 	blocks := append([]slack.Block{section(title)}, sections(lines)...)
+	text := fmt.Sprintf("%s: %d", strings.ReplaceAll(title, "*", ""), len(ops))
 	if more := len(ops) - len(shown); more > 0 {
 		narrow := ""
 		if app == "" {
 			narrow = b.typed("history", "&lt;app&gt;")
 		}
 		blocks = append(blocks, note(moreLine(more, narrow)))
+		text = fmt.Sprintf("%s: the latest %d, %s", strings.ReplaceAll(title, "*", ""), len(shown), moreLine(more, ""))
 	}
-	return Message{
-		Text:   fmt.Sprintf("%s: %d", strings.ReplaceAll(title, "*", ""), len(ops)),
-		Blocks: append(blocks, b.hiddenNote()...),
-	}
+	return Message{Text: text, Blocks: append(blocks, b.hiddenNote()...)}
 }
 
 // historyRows is how many operations history shows.
