@@ -45,6 +45,15 @@ type session struct {
 	flights flights[secret]
 }
 
+// secrets lists every value an error text must not carry: the API key,
+// the tokens held now, the bearer the call sent, and the call's own extra
+// values (a refresh may be replacing the token it sent).
+func (s *session) secrets(bearer secret, extra []string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string{string(s.public), string(s.private), string(s.access), string(s.refresh), string(bearer)}, extra...)
+}
+
 // validLocked reports whether the access token may be used now.
 func (s *session) validLocked() bool {
 	return s.access != "" && s.c.clock.Now().Before(s.expires.Add(-s.early))
@@ -113,7 +122,7 @@ func (s *session) doLogin(ctx context.Context) (secret, error) {
 	}
 	k := call{
 		op: "login", method: http.MethodPost, path: "/auth/providers/mongodb-cloud/login",
-		body: payload, idempotent: true, redact: []string{string(s.public), string(s.private)},
+		body: payload, idempotent: true,
 	}
 	var out struct {
 		AccessToken  string `json:"access_token"`

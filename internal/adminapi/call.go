@@ -93,7 +93,7 @@ func (c *Client) send(ctx context.Context, k call, req *http.Request, bearer sec
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 			body = []byte(redirectText(resp))
 		}
-		return nil, newAPIError(k.op, resp.StatusCode, resp.Header, body, k.redact...)
+		return nil, newAPIError(k.op, resp.StatusCode, resp.Header, body, c.session.secrets(bearer, k.redact)...)
 	}
 	switch {
 	case rerr != nil && k.method == http.MethodPatch:

@@ -90,27 +90,33 @@ func newAPIError(op string, status int, header http.Header, body []byte, redact 
 		Error     string `json:"error"`
 		ErrorCode string `json:"error_code"`
 	}
+	// Redact before cutting: a secret straddling the cut would otherwise
+	// keep its prefix, no longer matching the whole value.
 	switch {
 	case text == "":
 		e.Message = http.StatusText(status)
 	case json.Unmarshal(body, &wire) == nil && (wire.Error != "" || wire.ErrorCode != ""):
-		e.Message = capText(strings.TrimSpace(wire.Error), maxJSONMessage)
-		e.Code = capText(wire.ErrorCode, 100)
+		e.Message = capText(redactAll(strings.TrimSpace(wire.Error), redact), maxJSONMessage)
+		e.Code = capText(redactAll(wire.ErrorCode, redact), 100)
 	default:
 		// Not our JSON shape (an HTML page from a proxy, or a body cut by
 		// the limit): keep the start of the raw text, as realm-cli does.
-		e.Message = capText(text, maxRawMessage)
+		e.Message = capText(redactAll(text, redact), maxRawMessage)
 	}
 	if e.Message == "" {
 		e.Message = http.StatusText(status)
 	}
-	for _, s := range redact {
-		if s != "" {
-			e.Message = strings.ReplaceAll(e.Message, s, "[redacted]")
-			e.Code = strings.ReplaceAll(e.Code, s, "[redacted]")
+	return e
+}
+
+// redactAll replaces every non-empty value of secrets in s.
+func redactAll(s string, secrets []string) string {
+	for _, v := range secrets {
+		if v != "" {
+			s = strings.ReplaceAll(s, v, "[redacted]")
 		}
 	}
-	return e
+	return s
 }
 
 // capText cuts s to at most n runes, marking the cut, without splitting a

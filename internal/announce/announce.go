@@ -22,6 +22,8 @@ type Slack interface {
 	Update(ctx context.Context, channel, ts string, m messages.Message) error
 	Ephemeral(ctx context.Context, channel, user string, m messages.Message) error
 	Respond(ctx context.Context, responseURL string, m messages.Message, inChannel bool) error
+	// Replace replaces the clicked message through a click's response_url.
+	Replace(ctx context.Context, responseURL string, m messages.Message) error
 }
 
 // Announcer shows operations from the journal in Slack.
@@ -78,7 +80,7 @@ func (a *Announcer) Show(ctx context.Context, log *slog.Logger, op store.Op) {
 	}
 	m := a.Render(op)
 	if op.MessageTS != "" {
-		if err := a.Slack.Update(ctx, op.Channel, op.MessageTS, m); err != nil {
+		if err := a.Slack.Update(ctx, op.Channel, op.MessageTS, m); err != nil && !a.replace(ctx, log, op, m) {
 			log.Warn("updating the channel message failed; it is shown again later", "op", op.ID, "err", err)
 			return
 		}

@@ -318,6 +318,10 @@ func (s *slackAdapter) Respond(ctx context.Context, url string, m messages.Messa
 	return s.bot.Respond(ctx, url, slackbot.Message(m), inChannel)
 }
 
+func (s *slackAdapter) Replace(ctx context.Context, url string, m messages.Message) error {
+	return s.bot.Replace(ctx, url, slackbot.Message(m))
+}
+
 func (s *slackAdapter) UsergroupMembers(ctx context.Context, group string) ([]string, error) {
 	return s.bot.UsergroupMembers(ctx, group)
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/syncbot/syncbot/internal/fakeslack"
+	"github.com/syncbot/syncbot/internal/messages"
 )
 
 // TestChangeFallsBackToResponseURLWhereTheBotCannotPost: in a private
@@ -32,5 +33,52 @@ func TestChangeFallsBackToResponseURLWhereTheBotCannotPost(t *testing.T) {
 	}
 	if n := len(e.patches(prodID)); n != 1 {
 		t.Errorf("%d PATCHes", n)
+	}
+}
+
+// TestPauseToldInPlainTextWhenSlackRefusesBlocks: with Slack refusing
+// every message with blocks in the channel, a pause still tells the
+// channel, start and outcome, in plain text; nothing is posted twice.
+func TestPauseToldInPlainTextWhenSlackRefusesBlocks(t *testing.T) {
+	e := newEnv(t)
+	e.slack.RefuseBlocks(channel)
+	e.command(alice, "pause prod cluster upgrade")
+	m := e.channelMessage("Paused sync for prod")
+	if len(m.Blocks) != 0 && string(m.Blocks) != "[]" {
+		t.Errorf("blocks went through a refusing channel: %s", m.Blocks)
+	}
+	if s, _ := e.admin.SyncState(group, prodID); s != "disabled" || len(e.patches(prodID)) != 1 {
+		t.Errorf("state %q after %d PATCHes", s, len(e.patches(prodID)))
+	}
+	if n := len(e.slack.Messages(channel)); n != 1 {
+		t.Errorf("%d channel messages, want the one, updated", n)
+	}
+}
+
+// TestApprovedCardUpdatedWhereTheBotIsNotInTheChannel: in a private
+// channel the bot is not in, the card goes out through the command's
+// response_url and chat.update cannot touch it; after Approve, the card is
+// replaced through the click's response_url: it shows the outcome and has
+// no live buttons.
+func TestApprovedCardUpdatedWhereTheBotIsNotInTheChannel(t *testing.T) {
+	e := newEnv(t)
+	e.slack.FailMethod("chat.postMessage", fakeslack.Fault{Error: "not_in_channel"})
+	e.slack.FailMethod("chat.update", fakeslack.Fault{Error: "channel_not_found"})
+	card := e.requestTerminate("prod")
+	if !card.FromResponseURL {
+		t.Fatalf("the card was not posted through response_url: %+v", card)
+	}
+	e.click(bob, card.TS, messages.ActionApprove, "T-1")
+	m := e.waitCard(card.TS, "is terminated")
+	if strings.Contains(string(m.Blocks), `"actions"`) {
+		t.Errorf("the final card still has buttons: %s", m.Blocks)
+	}
+	if s, _ := e.admin.SyncState(group, prodID); s != "" || len(e.patches(prodID)) != 1 {
+		t.Errorf("sync %q after %d PATCHes", s, len(e.patches(prodID)))
+	}
+	for _, p := range e.slack.ResponsePosts() {
+		if p.ReplaceOriginal && p.ResponseType == "in_channel" {
+			t.Errorf("a replacement was also posted as a new message: %+v", p)
+		}
 	}
 }

@@ -93,7 +93,19 @@ func Parse(text string, apps []string, slash string) (Command, error) {
 	}
 	cmd := Command{Verb: verb}
 	switch verb {
-	case Help, Pending:
+	case Help:
+		return cmd, nil
+	case Pending:
+		// An optional app narrows a list too long for one message.
+		app, after := cutWord(rest)
+		if app == "" {
+			return cmd, nil
+		}
+		app = strings.ToLower(app)
+		if !slices.Contains(apps, app) || after != "" {
+			return Command{}, usage(c, "`{cmd} pending` takes at most an app name: `{cmd} pending &lt;app&gt;`. Known apps: %s.", messages.List(apps))
+		}
+		cmd.App = app
 		return cmd, nil
 	case History:
 		if rest == "" {
@@ -181,13 +193,18 @@ func cutWord(s string) (word, rest string) {
 }
 
 // cleanReason drops control characters (a NUL or an escape sequence has no
-// business in a channel) and folds runs of white space.
+// business in a channel) and format characters (Unicode Cf: a bidi
+// override makes text read backwards, a zero-width space hides a word
+// from a reader's search) and folds runs of white space.
 func cleanReason(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			if unicode.IsSpace(r) {
 				return ' '
 			}
+			return -1
+		}
+		if unicode.Is(unicode.Cf, r) {
 			return -1
 		}
 		return r

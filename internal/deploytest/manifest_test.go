@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/syncbot/syncbot/internal/commands"
 )
 
 func repoRoot(t *testing.T) string {
@@ -28,7 +30,8 @@ func TestSlackManifest(t *testing.T) {
 	var m struct {
 		Features struct {
 			SlashCommands []struct {
-				Command string `yaml:"command"`
+				Command   string `yaml:"command"`
+				UsageHint string `yaml:"usage_hint"`
 			} `yaml:"slash_commands"`
 		} `yaml:"features"`
 		OAuth struct {
@@ -49,13 +52,29 @@ func TestSlackManifest(t *testing.T) {
 	if len(m.Features.SlashCommands) != 1 || m.Features.SlashCommands[0].Command != "/sync" {
 		t.Errorf("slash commands = %+v", m.Features.SlashCommands)
 	}
-	for _, s := range []string{"commands", "chat:write", "chat:write.public"} {
+	// usergroups:read: the approver, operator and break-glass lists accept
+	// user groups, looked up with usergroups.users.list.
+	for _, s := range []string{"commands", "chat:write", "chat:write.public", "usergroups:read"} {
 		if !slices.Contains(m.OAuth.Scopes.Bot, s) {
 			t.Errorf("scope %s missing", s)
 		}
 	}
-	if len(m.OAuth.Scopes.Bot) != 3 {
+	if len(m.OAuth.Scopes.Bot) != 4 {
 		t.Errorf("scopes beyond what syncbot needs: %v", m.OAuth.Scopes.Bot)
+	}
+	if len(m.Features.SlashCommands) == 1 {
+		// The hint is what people see as they type: every verb, and that
+		// terminate needs a reason.
+		hint := m.Features.SlashCommands[0].UsageHint
+		for _, v := range []commands.Verb{commands.Help, commands.Status, commands.Pause, commands.Resume, commands.Terminate,
+			commands.History, commands.Pending, commands.Cancel, commands.Ack} {
+			if !strings.Contains(hint, string(v)) {
+				t.Errorf("usage_hint %q lacks %s", hint, v)
+			}
+		}
+		if !strings.Contains(hint, "terminate <app> [--break-glass] <reason") {
+			t.Errorf("usage_hint %q does not show that terminate needs a reason", hint)
+		}
 	}
 	if !m.Settings.SocketMode || !m.Settings.Interactivity.Enabled {
 		t.Errorf("socket mode %v, interactivity %v", m.Settings.SocketMode, m.Settings.Interactivity.Enabled)

@@ -3,6 +3,8 @@ package fakeslack
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/syncbot/syncbot/internal/blocklimits"
 )
 
 // ResponseURLMethod is the method name FailMethod uses for response_url
@@ -38,6 +40,7 @@ func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = map[string]*Fault{}
+	s.refusing = map[string]bool{}
 }
 
 // serveFault answers with method's fault, if one is armed, and reports
@@ -76,4 +79,33 @@ func (s *Server) serveFault(w http.ResponseWriter, method string) bool {
 	}
 	writeJSON(w, status, map[string]any{"ok": false, "error": code})
 	return true
+}
+
+// RefuseBlocks makes every message with blocks in channel fail with
+// invalid_blocks, as Slack answers blocks it cannot accept, until
+// ClearFaults; a message of text alone still goes through.
+func (s *Server) RefuseBlocks(channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refusing[channel] = true
+}
+
+// refusal is the error Slack answers for a message of text and blocks in
+// channel, or "": blocks beyond Block Kit's documented limits are
+// invalid_blocks, a text beyond 4000 characters msg_too_long, as the real
+// Web API and response_url answer.
+func (s *Server) refusal(channel, text string, blocks []byte) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refusalLocked(channel, text, blocks)
+}
+
+func (s *Server) refusalLocked(channel, text string, blocks []byte) string {
+	if s.refusing[channel] && len(blocks) > 0 && string(blocks) != "[]" {
+		return blocklimits.InvalidBlocks
+	}
+	if err := blocklimits.Validate(text, blocks); err != nil {
+		return err.(*blocklimits.Error).Code
+	}
+	return ""
 }

@@ -66,6 +66,10 @@ func (s *Server) handleHook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "used_up"})
 		return
 	}
+	if code := s.refusalLocked(h.channel, body.Text, body.Blocks); code != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": code})
+		return
+	}
 	h.uses++
 
 	rp := ResponsePost{

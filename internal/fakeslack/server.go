@@ -115,6 +115,7 @@ type Server struct {
 	responses  []ResponsePost
 	hooks      map[string]*hook
 	faults     map[string]*Fault
+	refusing   map[string]bool // channels whose messages with blocks are refused (RefuseBlocks)
 	subs       map[*subscriber]struct{}
 }
 
@@ -143,6 +144,7 @@ func New(o Options) *Server {
 		byTS:       map[msgKey]*Message{},
 		hooks:      map[string]*hook{},
 		faults:     map[string]*Fault{},
+		refusing:   map[string]bool{},
 		subs:       map[*subscriber]struct{}{},
 	}
 	s.api = s.apiMethods()

@@ -82,6 +82,9 @@ func (s *Server) postMessage(f url.Values) (map[string]any, string) {
 	if text == "" && len(blocks) == 0 {
 		return nil, "no_text"
 	}
+	if code := s.refusal(channel, text, blocks); code != "" {
+		return nil, code
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := &Message{Channel: channel, TS: s.nextTSLocked(), User: s.opts.BotUserID, Text: text, Blocks: blocks, ThreadTS: f.Get("thread_ts")}
@@ -102,6 +105,9 @@ func (s *Server) updateMessage(f url.Values) (map[string]any, string) {
 	blocks, ok := formBlocks(f)
 	if !ok {
 		return nil, "invalid_blocks"
+	}
+	if code := s.refusal(channel, f.Get("text"), blocks); code != "" {
+		return nil, code
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -131,6 +137,9 @@ func (s *Server) postEphemeral(f url.Values) (map[string]any, string) {
 	blocks, ok := formBlocks(f)
 	if !ok {
 		return nil, "invalid_blocks"
+	}
+	if code := s.refusal(channel, f.Get("text"), blocks); code != "" {
+		return nil, code
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

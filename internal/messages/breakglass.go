@@ -46,7 +46,7 @@ func (b Book) BreakGlass(op store.Op, approvers []string) Message {
 			"*Sync was*\n"+StateWords(op.SyncBefore),
 			"*When*\n"+When(op.CreatedAt),
 		),
-		section("*Why (break-glass reason):* " + Escape(op.Reason)),
+		section("*Why (break-glass reason):* " + reasonShown(op.Reason)),
 	}
 	blocks = append(blocks, tail...)
 	blocks = append(blocks, slack.NewDividerBlock(), section(b.reviewLine(op, approvers)))
@@ -76,7 +76,7 @@ func (b Book) ReviewReminder(op store.Op, approvers []string, now time.Time) Mes
 	}
 	blocks := []slack.Block{
 		section(head),
-		section("*Why (break-glass reason):* " + Escape(op.Reason)),
+		section("*Why (break-glass reason):* " + reasonShown(op.Reason)),
 		section(b.reviewLine(op, approvers)),
 	}
 	return Message{Text: fmt.Sprintf("Break-glass %s on %s still waits for review: %s ack %s", OpName(op.ID), op.App, b.Command, OpName(op.ID)), Blocks: blocks}

@@ -30,6 +30,16 @@ type Book struct {
 	// Command is the slash command people type, e.g. /sync or
 	// /sync-staging: every hint names it.
 	Command string
+	// hideReasons leaves reasons out of lists (WithoutReasons).
+	hideReasons bool
+}
+
+// WithoutReasons is b for answers given outside the channels where
+// changes are asked for (SYNC_CHANNELS): lists leave the reasons out,
+// which may name customers or incidents.
+func (b Book) WithoutReasons() Book {
+	b.hideReasons = true
+	return b
 }
 
 // New returns the Book of the install answering command ("" is /sync).

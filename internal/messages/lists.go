@@ -11,7 +11,8 @@ import (
 )
 
 // Pending lists requests waiting for approval and break-glass operations
-// waiting for review.
+// waiting for review, as many as fit in one message, each list ending with
+// how many more there are.
 func (b Book) Pending(ops, reviews []store.Op, now time.Time) Message {
 	if len(ops) == 0 && len(reviews) == 0 {
 		return Text("No terminate request is waiting for approval.")
@@ -21,10 +22,9 @@ func (b Book) Pending(ops, reviews []store.Op, now time.Time) Message {
 	if len(ops) > 0 {
 		lines := make([]string, len(ops))
 		for i, op := range ops {
-			lines[i] = fmt.Sprintf("• *%s* terminate *%s*, asked by %s %s ago, expires %s: %s",
-				OpName(op.ID), op.App, Mention(op.Requester), Ago(now.Sub(op.CreatedAt)), When(op.ExpiresAt), Escape(Clip(op.Reason, 80)))
+			lines[i] = fmt.Sprintf("• *%s* terminate *%s*, asked by %s %s ago, expires %s", OpName(op.ID), op.App, Mention(op.Requester), Ago(now.Sub(op.CreatedAt)), When(op.ExpiresAt)) + b.rowReason(op)
 		}
-		blocks = append(append(append(blocks, section("*Waiting for approval*")), sections(lines)...),
+		blocks = append(append(append(blocks, section("*Waiting for approval*")), b.rows(lines, ops)...),
 			note(fmt.Sprintf("Approve or deny on each card in its channel; the requester can withdraw with %s.", b.typed("cancel", "T-…"))))
 		plain = append(plain, fmt.Sprintf("%d terminate request(s) waiting for approval", len(ops)))
 	} else {
@@ -33,17 +33,51 @@ func (b Book) Pending(ops, reviews []store.Op, now time.Time) Message {
 	if len(reviews) > 0 {
 		lines := make([]string, len(reviews))
 		for i, op := range reviews {
-			lines[i] = fmt.Sprintf("• 🚨 *%s* break-glass terminate of *%s* by %s %s ago, without approval: %s",
-				OpName(op.ID), op.App, Mention(op.Requester), Ago(now.Sub(op.CreatedAt)), Escape(Clip(op.Reason, 80)))
+			lines[i] = fmt.Sprintf("• 🚨 *%s* break-glass terminate of *%s* by %s %s ago, without approval", OpName(op.ID), op.App, Mention(op.Requester), Ago(now.Sub(op.CreatedAt))) + b.rowReason(op)
 		}
-		blocks = append(append(append(blocks, section("*Waiting for review (break-glass)*")), sections(lines)...),
+		blocks = append(append(append(blocks, section("*Waiting for review (break-glass)*")), b.rows(lines, reviews)...),
 			note(fmt.Sprintf("An approver other than the person who broke the glass acknowledges each with %s.", b.typed("ack", "T-…"))))
 		plain = append(plain, fmt.Sprintf("%d break-glass operation(s) waiting for review", len(reviews)))
 	}
-	return Message{Text: strings.Join(plain, "; "), Blocks: blocks}
+	return Message{Text: strings.Join(plain, "; "), Blocks: append(blocks, b.hiddenNote()...)}
 }
 
-// History lists recent operations, newest first, each with its id.
+// rowReason ends a pending row with its reason's preview, unless reasons
+// are hidden here.
+func (b Book) rowReason(op store.Op) string {
+	if b.hideReasons || op.Reason == "" {
+		return ""
+	}
+	return ": " + reasonRow(op.Reason)
+}
+
+// rows shows at most maxListRows lines of ops, one section each (a section
+// holds 3000 characters), then how many more there are and, when they are
+// on several apps, how to list one app's.
+func (b Book) rows(lines []string, ops []store.Op) []slack.Block {
+	if len(lines) <= maxListRows {
+		return sections(lines)
+	}
+	narrow := ""
+	for _, op := range ops[maxListRows:] {
+		if op.App != ops[0].App {
+			narrow = b.typed("pending", ops[0].App)
+			break
+		}
+	}
+	return append(sections(lines[:maxListRows]), note(moreLine(len(lines)-maxListRows, narrow)))
+}
+
+// hiddenNote says that reasons were left out, where they were.
+func (b Book) hiddenNote() []slack.Block {
+	if !b.hideReasons {
+		return nil
+	}
+	return []slack.Block{note("Reasons are shown only in the channels where sync changes are asked for.")}
+}
+
+// History lists recent operations, newest first, each with its id: at
+// most historyRows of ops, then how many more there are.
 func (b Book) History(app string, ops []store.Op) Message {
 	title := "Recent operations"
 	if app != "" {
@@ -52,8 +86,9 @@ func (b Book) History(app string, ops []store.Op) Message {
 	if len(ops) == 0 {
 		return Text(title + ": none yet.")
 	}
-	lines := make([]string, len(ops))
-	for i, op := range ops {
+	shown := ops[:min(len(ops), historyRows)]
+	lines := make([]string, len(shown))
+	for i, op := range shown {
 		id := OpName(op.ID)
 		l := fmt.Sprintf("• %s *%s* %s (%s) by %s: *%s*", When(op.CreatedAt), op.Kind, op.App, id, Mention(op.Requester), op.State)
 		switch {
@@ -71,15 +106,25 @@ func (b Book) History(app string, ops []store.Op) Message {
 			}
 		}
 		if op.Outcome != "" {
-			l += ": " + Clip(op.Outcome, 120)
+			l += ": " + clipMrkdwn(op.Outcome, maxRowOutcome, "…")
 		}
-		if op.Reason != "" {
-			l += "\n    _" + Escape(Clip(op.Reason, 120)) + "_"
+		if op.Reason != "" && !b.hideReasons {
+			l += "\n    _" + reasonRow(op.Reason) + "_"
 		}
 		lines[i] = l
 	}
-	return Message{
-		Text:   fmt.Sprintf("%s: %d", strings.ReplaceAll(title, "*", ""), len(ops)),
-		Blocks: append([]slack.Block{section(title)}, sections(lines)...),
+	blocks := append([]slack.Block{section(title)}, sections(lines)...)
+	text := fmt.Sprintf("%s: %d", strings.ReplaceAll(title, "*", ""), len(ops))
+	if more := len(ops) - len(shown); more > 0 {
+		narrow := ""
+		if app == "" {
+			narrow = b.typed("history", "&lt;app&gt;")
+		}
+		blocks = append(blocks, note(moreLine(more, narrow)))
+		text = fmt.Sprintf("%s: the latest %d, %s", strings.ReplaceAll(title, "*", ""), len(shown), moreLine(more, ""))
 	}
+	return Message{Text: text, Blocks: append(blocks, b.hiddenNote()...)}
 }
+
+// historyRows is how many operations history shows.
+const historyRows = 15

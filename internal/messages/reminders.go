@@ -22,7 +22,7 @@ func (b Book) PausedReminder(pause store.Op, now time.Time) Message {
 	head := fmt.Sprintf("⏰ *%s* is still paused: for %s now (since %s, by %s, %s).", pause.App, Ago(now.Sub(pause.UpdatedAt)), When(pause.UpdatedAt), Mention(pause.Requester), OpName(pause.ID))
 	blocks := []slack.Block{section(head)}
 	if pause.Reason != "" {
-		blocks = append(blocks, section("*Reason given:* "+Escape(pause.Reason)))
+		blocks = append(blocks, section("*Reason given:* "+reasonShown(pause.Reason)))
 	}
 	blocks = append(blocks, note(
 		"A pause longer than the cluster's oplog window forces a terminate, and every client must then do a client reset. Sync also pauses itself after 30 days without activity.",

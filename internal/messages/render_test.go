@@ -113,6 +113,14 @@ func goldenCasesOf(book messages.Book) map[string]messages.Message {
 		}),
 		"pending_both": book.Pending([]store.Op{baseOp(store.Terminate, store.Pending)}, []store.Op{with(breakGlassOp(store.Succeeded), func(o *store.Op) { o.ID = 41 })}, t0.Add(time.Hour)),
 		"pending_none": book.Pending(nil, nil, t0),
+		// Lists longer than a message holds, and answers outside SYNC_CHANNELS.
+		"pending_many":            book.Pending(manyOps(25, store.Pending), manyOps(2, store.Succeeded), t0.Add(time.Minute)),
+		"history_many":            book.History("", manyOps(17, store.Succeeded)),
+		"pending_without_reasons": book.WithoutReasons().Pending([]store.Op{baseOp(store.Terminate, store.Pending)}, []store.Op{with(breakGlassOp(store.Succeeded), func(o *store.Op) { o.ID = 41 })}, t0.Add(time.Hour)),
+		"history_without_reasons": book.WithoutReasons().History("prod", []store.Op{with(baseOp(store.Terminate, store.Succeeded), decided(store.Succeeded, "UBOB")), baseOp(store.Pause, store.Succeeded)}),
+		"pause_long_reason": book.Change(with(baseOp(store.Pause, store.Succeeded), func(o *store.Op) {
+			o.Reason = strings.Repeat("&", 500)
+		})),
 	}
 }
 

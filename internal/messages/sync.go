@@ -177,7 +177,7 @@ func (b Book) Change(op store.Op) Message {
 	}
 	fs := []string{"*Asked by*\n" + Mention(op.Requester), "*When*\n" + When(op.CreatedAt)}
 	if op.Reason != "" {
-		fs = append(fs, "*Reason*\n"+Escape(op.Reason))
+		fs = append(fs, "*Reason*\n"+reasonShown(op.Reason))
 	}
 	blocks := []slack.Block{section(head), fields(fs...)}
 	if op.Detail != "" && reenables(op) {
@@ -226,6 +226,7 @@ func (b Book) Card(op store.Op, now time.Time) Message {
 		approve := slack.NewButtonBlockElement(ActionApprove, id, slack.NewTextBlockObject(slack.PlainTextType, "Approve terminate", true, false)).WithStyle(slack.StyleDanger)
 		approve.Confirm = slack.NewConfirmationBlockObject(
 			slack.NewTextBlockObject(slack.PlainTextType, "Terminate sync for "+op.App+"?", false, false),
+			// Slack's confirm dialog takes plain_text only.
 			slack.NewTextBlockObject(slack.PlainTextType, "Sync history of "+op.App+" is deleted for good, and every client must do a client reset. Sync itself can be re-enabled later: "+b.Command+" resume "+op.App+" re-sends the saved configuration.", false, false),
 			slack.NewTextBlockObject(slack.PlainTextType, "Terminate", false, false),
 			slack.NewTextBlockObject(slack.PlainTextType, "Go back", false, false),
@@ -271,7 +272,7 @@ func (b Book) Card(op store.Op, now time.Time) Message {
 			"*Change*\n"+StateWords(op.SyncBefore)+" → terminated",
 			"*Requested*\n"+When(op.CreatedAt),
 		),
-		section("*Reason:* " + Escape(op.Reason)),
+		section("*Reason:* " + reasonShown(op.Reason)),
 	}
 	if op.State == store.Pending {
 		blocks = append(blocks, slack.NewDividerBlock(), section("*What terminate costs*\n"+b.terminateCost(op.App)))

@@ -115,7 +115,7 @@ func (s *Service) acknowledge(ctx context.Context, log *slog.Logger, inv Invocat
 	if acked.MessageTS != "" {
 		m.ThreadTS = acked.MessageTS
 	}
-	if _, err := s.slack.Post(ctx, acked.Channel, m); err != nil {
+	if _, err := s.say.Slack.Post(ctx, acked.Channel, m); err != nil {
 		log.Warn("posting the acknowledgement in the channel failed", "err", err)
 	}
 	s.whisper(ctx, log, inv, messages.YouAcknowledged(op.ID))

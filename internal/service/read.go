@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/syncbot/syncbot/internal/adminapi"
 	"github.com/syncbot/syncbot/internal/commands"
@@ -48,26 +49,38 @@ func (s *Service) status(ctx context.Context, log *slog.Logger, inv Invocation, 
 	s.whisper(ctx, log, inv, s.book.Status(v))
 }
 
-const historyLimit = 15
+// historyScan is how many operations history reads: it shows the newest
+// few and counts the rest ("…and N more"), up to this many.
+const historyScan = 1000
 
 // history answers /sync history [app] to the asker alone.
 func (s *Service) history(ctx context.Context, log *slog.Logger, inv Invocation, cmd commands.Command) {
-	ops, err := s.store.ListOps(ctx, store.Filter{App: cmd.App, Limit: historyLimit})
+	ops, err := s.store.ListOps(ctx, store.Filter{App: cmd.App, Limit: historyScan})
 	if err != nil {
 		log.Error("reading history failed", "err", err)
 		s.whisper(ctx, log, inv, messages.JournalDown("read the history", "nothing is shown"))
 		return
 	}
-	s.whisper(ctx, log, inv, s.book.History(cmd.App, ops))
+	s.whisper(ctx, log, inv, s.listBook(inv).History(cmd.App, ops))
 }
 
-// pending answers /sync pending to the asker alone: requests waiting for
-// approval, and break-glass operations waiting for review.
-func (s *Service) pending(ctx context.Context, log *slog.Logger, inv Invocation) {
+// listBook renders lists for inv: with SYNC_CHANNELS set, an answer given
+// elsewhere leaves the reasons out, since they may name customers or
+// incidents that the people of that channel need not read.
+func (s *Service) listBook(inv Invocation) messages.Book {
+	if ch := s.cfg.Rules.Channels; len(ch) > 0 && !slices.Contains(ch, inv.ChannelID) {
+		return s.book.WithoutReasons()
+	}
+	return s.book
+}
+
+// pending answers /sync pending [app] to the asker alone: requests waiting
+// for approval, and break-glass operations waiting for review.
+func (s *Service) pending(ctx context.Context, log *slog.Logger, inv Invocation, cmd commands.Command) {
 	var reviews []store.Op
 	var rerr error
-	wait := parallel(func() { reviews, rerr = s.store.ListOps(ctx, store.Filter{Unreviewed: true}) })
-	ops, err := s.store.ListOps(ctx, store.Filter{States: []store.State{store.Pending}})
+	wait := parallel(func() { reviews, rerr = s.store.ListOps(ctx, store.Filter{App: cmd.App, Unreviewed: true}) })
+	ops, err := s.store.ListOps(ctx, store.Filter{App: cmd.App, States: []store.State{store.Pending}})
 	wait()
 	if err == nil {
 		err = rerr
@@ -77,5 +90,5 @@ func (s *Service) pending(ctx context.Context, log *slog.Logger, inv Invocation)
 		s.whisper(ctx, log, inv, messages.JournalDown("read the pending requests", "nothing is shown"))
 		return
 	}
-	s.whisper(ctx, log, inv, s.book.Pending(ops, reviews, s.clock.Now()))
+	s.whisper(ctx, log, inv, s.listBook(inv).Pending(ops, reviews, s.clock.Now()))
 }

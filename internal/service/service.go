@@ -98,7 +98,7 @@ func New(cfg Config, syncKind target.Kind, st store.Store, sl Slack, clk clock.C
 	book := messages.New(cfg.Command)
 	cfg.Command = book.Command
 	return &Service{cfg: cfg, sync: syncKind, store: st, slack: sl, clock: clk, log: log, book: book,
-		say:    &announce.Announcer{Book: book, Approvers: cfg.Policy.Approvers(), Store: st, Slack: sl, Clock: clk},
+		say:    &announce.Announcer{Book: book, Approvers: cfg.Policy.Approvers(), Store: st, Slack: announce.WithPlainFallback(sl, log), Clock: clk},
 		groups: newGroupCache(sl, clk, cfg.GroupTTL)}
 }
 
@@ -146,7 +146,7 @@ func (s *Service) HandleCommand(ctx context.Context, inv Invocation) {
 	case commands.History:
 		s.history(ctx, log, inv, cmd)
 	case commands.Pending:
-		s.pending(ctx, log, inv)
+		s.pending(ctx, log, inv, cmd)
 	case commands.Cancel:
 		s.cancel(ctx, log, inv, cmd)
 	case commands.Ack:

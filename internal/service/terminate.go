@@ -118,6 +118,9 @@ func (s *Service) HandleAction(ctx context.Context, c Click) {
 	}
 	log = log.With("op", id)
 	asker := announce.Asker{Channel: c.ChannelID, User: c.UserID, ResponseURL: c.ResponseURL}
+	// A card the bot cannot update (posted through response_url where the
+	// bot is not a member) is updated through this click's response_url.
+	ctx = announce.WithClick(ctx, c.ResponseURL)
 	s.decide(ctx, log, id, c.UserID, act, &c, func(m messages.Message) { s.say.Whisper(ctx, log, asker, m) })
 }
 

@@ -260,6 +260,10 @@ func (r *recorder) Respond(_ context.Context, _ string, m messages.Message, _ bo
 	return r.Ephemeral(context.Background(), "", "", m)
 }
 
+func (r *recorder) Replace(_ context.Context, _ string, m messages.Message) error {
+	return r.Ephemeral(context.Background(), "", "", m)
+}
+
 func (r *recorder) UsergroupMembers(context.Context, string) ([]string, error) { return nil, nil }
 
 // lastWhisper is the latest private answer.

@@ -72,6 +72,21 @@ func (b *Bot) Respond(ctx context.Context, responseURL string, m Message, inChan
 	return nil
 }
 
+// Replace replaces the message a click came from with m, through the
+// click's response_url (replace_original): the one way to update a message
+// the bot cannot chat.update, such as a card posted through a command's
+// response_url in a private channel the bot is not in.
+func (b *Bot) Replace(ctx context.Context, responseURL string, m Message) error {
+	_, _, err := b.api.PostMessageContext(ctx, "",
+		slack.MsgOptionReplaceOriginal(responseURL),
+		slack.MsgOptionText(m.Text, false),
+		slack.MsgOptionBlocks(m.Blocks...))
+	if err != nil {
+		return fmt.Errorf("slackbot: replace through response_url: %w", redactURL(err))
+	}
+	return nil
+}
+
 // AuthTest returns the bot's own user id and its workspace (auth.test).
 func (b *Bot) AuthTest(ctx context.Context) (userID, teamID string, err error) {
 	resp, err := b.api.AuthTestContext(ctx)

@@ -50,6 +50,7 @@ func (r *slackRecorder) Ephemeral(context.Context, string, string, messages.Mess
 	return nil
 }
 func (r *slackRecorder) Respond(context.Context, string, messages.Message, bool) error { return nil }
+func (r *slackRecorder) Replace(context.Context, string, messages.Message) error       { return nil }
 func (r *slackRecorder) UsergroupMembers(context.Context, string) ([]string, error) {
 	return nil, nil
 }
