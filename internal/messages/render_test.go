@@ -84,10 +84,10 @@ func goldenCasesOf(book messages.Book) map[string]messages.Message {
 		}), t0),
 		"resume_saved_needed": book.SavedNeedsConfirming("prod", book.Restored("flexible_sync", "orders", t0.Add(-40*24*time.Hour), 7),
 			[]string{messages.SavedKindDiffers("flexible_sync", "sync"), messages.SavedTooOld(40*24*time.Hour, 30*24*time.Hour)}),
-		"card_pending":     book.Card(baseOp(store.Terminate, store.Pending), t0),
-		"card_approved":    book.Card(with(baseOp(store.Terminate, store.Approved), decided(store.Approved, "UBOB")), t0),
-		"card_executing":   book.Card(with(baseOp(store.Terminate, store.Executing), decided(store.Executing, "UBOB")), t0),
-		"card_succeeded":   book.Card(with(baseOp(store.Terminate, store.Succeeded), decided(store.Succeeded, "UBOB")), t0),
+		"card_pending":   book.Card(baseOp(store.Terminate, store.Pending), t0),
+		"card_approved":  book.Card(with(baseOp(store.Terminate, store.Approved), decided(store.Approved, "UBOB")), t0),
+		"card_executing": book.Card(with(baseOp(store.Terminate, store.Executing), decided(store.Executing, "UBOB")), t0),
+		"card_succeeded": book.Card(with(baseOp(store.Terminate, store.Succeeded), decided(store.Succeeded, "UBOB")), t0),
 		"card_failed_changed": book.Card(with(baseOp(store.Terminate, store.Failed), func(o *store.Op) {
 			o.DecidedBy, o.Outcome = "UBOB", "sync changed since the request: it was `enabled` (running) (Flexible Sync) and is now `disabled` (paused) (Flexible Sync). Nothing was changed; request again if terminate is still right."
 		}), t0),

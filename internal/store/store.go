@@ -116,16 +116,13 @@ type Op struct {
 	Kind          Kind
 	App           string // the SYNC_APPS alias it was asked by: a label, not what it changes
 	Target        Target // what it changes; unbound only for an op journaled before targets and not yet adopted
-	// Detail is what its message says of the target beyond the alias
-	// (mrkdwn written by package messages), e.g. which saved configuration
-	// a resume re-sends; set at creation or with Annotate.
-	Detail string
 	Requester     string // Slack user ID
 	RequesterName string
 	Channel       string
 	ResponseURL   string // fallback when the bot cannot post in Channel
 	MessageTS     string // the channel message that shows this op; "" if none
 	Reason        string
+	Detail        string // what its message says of the target beyond the alias (mrkdwn by package messages, e.g. the configuration a resume re-sends); set at creation or by Annotate
 	State         State
 	SyncKind      string // "flexible_sync" or "sync", as seen when requested
 	SyncBefore    string // sync state when requested: "enabled", "disabled" or ""
