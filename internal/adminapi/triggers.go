@@ -53,8 +53,14 @@ func triggersPath(app App) string { return appPath(app) + "/triggers" }
 
 func triggerPath(app App, id string) string { return triggersPath(app) + "/" + url.PathEscape(id) }
 
-// ErrTriggerNotFound: the app has no trigger with that id (deleted since).
-var ErrTriggerNotFound = errors.New("admin api: trigger not found")
+var (
+	// ErrTriggerNotFound: the app has no trigger with that id (deleted since).
+	ErrTriggerNotFound = errors.New("admin api: trigger not found")
+	// ErrResumeTokenGone: a resume with the token refused because the
+	// token has left the oplog (ChangeStreamHistoryLost, the docs' name
+	// for it; how the API words the refusal is an assumption).
+	ErrResumeTokenGone = errors.New("admin api: the trigger's resume token is no longer in the oplog")
+)
 
 // Triggers lists the app's triggers (database, scheduled, authentication).
 func (c *Client) Triggers(ctx context.Context, app App) ([]Trigger, error) {
@@ -191,8 +197,14 @@ func (c *Client) ResumeTrigger(ctx context.Context, app App, id string, disableT
 	}
 	k := call{op: "resume trigger", method: http.MethodPut, path: triggerPath(app, id) + "/resume",
 		body: []byte(`{"disable_token":` + strconv.FormatBool(disableToken) + `}`)}
-	return c.changeTrigger(ctx, app, id, k, func(t Trigger) bool { return t.State != TriggerSuspended },
+	err = c.changeTrigger(ctx, app, id, k, func(t Trigger) bool { return t.State != TriggerSuspended },
 		slog.Bool("disable_token", disableToken))
+	var apiErr *APIError
+	if !disableToken && errors.As(err, &apiErr) && apiErr.Status < 500 &&
+		(apiErr.Code == "ChangeStreamHistoryLost" || strings.Contains(apiErr.Message, "ChangeStreamHistoryLost")) {
+		return fmt.Errorf("%w: %w", ErrResumeTokenGone, err)
+	}
+	return err
 }
 
 // changeTrigger sends a trigger's PUT once, and again only where a read

@@ -139,6 +139,9 @@ func TestResumeTrigger(t *testing.T) {
 			if (err == nil) != (tc.wantStatus == 204) {
 				t.Fatalf("err = %v", err)
 			}
+			if gone := errors.Is(err, adminapi.ErrResumeTokenGone); gone != (tc.tokenGone && !tc.disableToken) {
+				t.Fatalf("err = %v: ErrResumeTokenGone %t", err, gone)
+			}
 			if s := e.fake.TriggerState(groupID, appID, id); s != tc.wantState {
 				t.Fatalf("state = %s, want %s", s, tc.wantState)
 			}

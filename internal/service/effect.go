@@ -36,7 +36,7 @@ func (s *Service) effect(ctx context.Context, log *slog.Logger, kind target.Kind
 	}
 	if err := kind.Apply(ctx, op.Target, r, to); err != nil {
 		log.Warn("change failed", "err", err)
-		s.concludeSent(ctx, log, kind, op, announce.Ending{To: store.Failed, Outcome: s.book.Problem(err, op.App), Before: r.State})
+		s.concludeSent(ctx, log, kind, op, announce.Ending{To: store.Failed, Outcome: s.problem(op, err), Before: r.State})
 		return
 	}
 	s.concludeSent(ctx, log, kind, op, announce.Ending{To: store.Succeeded, Outcome: s.outcomeDone(op, r.State, to), Before: r.State})
@@ -45,6 +45,9 @@ func (s *Service) effect(ctx context.Context, log *slog.Logger, kind target.Kind
 func (s *Service) outcomeDone(op store.Op, before, to string) string {
 	if op.Kind == store.Terminate {
 		return messages.PlainState(before) + " → terminated"
+	}
+	if op.Target.Kind == store.TriggerTarget {
+		return before + " → " + to
 	}
 	return messages.OutcomeDone(before, to)
 }

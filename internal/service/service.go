@@ -65,6 +65,9 @@ type Config struct {
 	Lease time.Duration
 	// Observe, if set, counts each command or click by verb and outcome.
 	Observe func(verb, outcome string)
+	// Triggers is the Atlas Triggers kind; nil answers trigger commands
+	// with "not available".
+	Triggers Triggers
 }
 
 // Service runs /sync commands and button clicks.
@@ -141,6 +144,15 @@ func (s *Service) HandleCommand(ctx context.Context, inv Invocation) {
 			s.breakGlass(ctx, log, inv, cmd)
 		default:
 			s.requestTerminate(ctx, log, inv, cmd)
+		}
+	case commands.Triggers, commands.Trigger:
+		switch {
+		case s.cfg.Triggers == nil:
+			s.whisper(ctx, log, inv, messages.Text("Triggers are not available in this install."))
+		case cmd.Verb == commands.Triggers:
+			s.triggers(ctx, log, inv, cmd)
+		case s.authorize(ctx, log, inv, cmd):
+			s.trigger(ctx, log, inv, cmd)
 		}
 	case commands.History:
 		s.history(ctx, log, inv, cmd)

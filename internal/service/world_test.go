@@ -163,8 +163,9 @@ func newWorld(t *testing.T, st store.Store, o worldOptions) *world {
 		rec = &recorder{updates: map[string]messages.Message{}}
 	}
 	policy := approval.NewPolicy(nil, 15*time.Minute)
-	svc := service.New(service.Config{Aliases: aliases, Policy: policy, Holder: o.holder, Lease: lease}, kind, st, rec, o.clock, log)
-	sw := sweeper.New(sweeper.Config{Kinds: map[string]target.Kind{target.KindSync: kind}, Holder: o.holder, Lease: lease, TTL: 15 * time.Minute},
+	trig := target.Trigger{Admin: client, Apps: apps}
+	svc := service.New(service.Config{Aliases: aliases, Policy: policy, Holder: o.holder, Lease: lease, Triggers: trig}, kind, st, rec, o.clock, log)
+	sw := sweeper.New(sweeper.Config{Kinds: map[string]target.Kind{target.KindSync: kind, target.KindTrigger: trig}, Holder: o.holder, Lease: lease, TTL: 15 * time.Minute},
 		st, svc.Announcer(), o.clock, log)
 	return &world{t: t, clock: o.clock, admin: o.admin, st: st, slack: rec, svc: svc, sw: sw, kind: kind}
 }

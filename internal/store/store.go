@@ -79,6 +79,9 @@ type Target struct {
 // SyncTarget is the Kind of a Device Sync target.
 const SyncTarget = "sync"
 
+// TriggerTarget is the Kind of an Atlas Trigger target (Name: its _id).
+const TriggerTarget = "trigger"
+
 // legacyKind is the first segment of the exclusion key of a row journaled
 // before targets existed ("alias/<app>"); no target may take it as its kind.
 const legacyKind = "alias"

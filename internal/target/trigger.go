@@ -14,7 +14,7 @@ import (
 
 // KindTrigger is the kind name of Atlas Triggers in the journal; a
 // trigger target's Name is the trigger's _id.
-const KindTrigger = "trigger"
+const KindTrigger = store.TriggerTarget
 
 // TriggerAdmin is what the Trigger kind needs of the Admin API.
 type TriggerAdmin interface {
@@ -39,7 +39,7 @@ type Trigger struct {
 }
 
 // Skipping is k whose resume drops the missed events.
-func (k Trigger) Skipping() Trigger { k.SkipMissed = true; return k }
+func (k Trigger) Skipping() Kind { k.SkipMissed = true; return k }
 
 // Identify resolves alias to its app, as a trigger target without a
 // trigger: Find names one.
