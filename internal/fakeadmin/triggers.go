@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"reflect"
 	"time"
+
+	"github.com/syncbot/syncbot/internal/demo"
 )
 
 // Triggers (the SPEC's tag triggers, and event_subscriptions/{id}/execution).
@@ -401,4 +403,24 @@ func AuthenticationTrigger(name string) json.RawMessage {
 		`"config":{"operation_type":"CREATE","providers":["local-userpass"]},` +
 		`"event_processors":{"FUNCTION":{"config":{"function_id":"5eea9ca4ca0e356e2c2a148c","function_name":"onNewUser"}}},` +
 		`"last_modified":1700000000}`)
+}
+
+// AddDemoTriggers adds the demo world's triggers (package demo) to their
+// apps, which must have been added.
+func (s *Server) AddDemoTriggers() {
+	ids := map[string]string{}
+	for _, a := range demo.Apps() {
+		ids[a.Alias] = a.ID
+	}
+	for _, t := range demo.Triggers() {
+		obj := DatabaseTrigger(t.Name, false)
+		switch t.Type {
+		case "SCHEDULED":
+			obj = ScheduledTrigger(t.Name, false)
+		case "AUTHENTICATION":
+			obj = AuthenticationTrigger(t.Name)
+		}
+		s.AddTrigger(demo.GroupID, ids[t.App], Trigger{ID: t.ID, Object: obj, Suspended: t.Suspended,
+			LastProcessed: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
+	}
 }
