@@ -273,3 +273,21 @@ func (s *Service) problem(op store.Op, err error) string {
 	}
 	return s.book.Problem(err, op.App)
 }
+
+// triggerSummary is status's one line on the app's triggers; "" when
+// triggers are off or could not be read (status still answers for sync).
+func (s *Service) triggerSummary(ctx context.Context, log *slog.Logger, alias string) string {
+	if s.cfg.Triggers == nil {
+		return ""
+	}
+	_, list, err := s.cfg.Triggers.List(ctx, alias)
+	if err != nil {
+		log.Warn("reading the triggers for status failed", "err", err)
+		return ""
+	}
+	rows := make([]messages.TriggerRow, len(list))
+	for i, tr := range list {
+		rows[i] = messages.TriggerRow{Name: tr.Name, Type: tr.Type, State: tr.State}
+	}
+	return messages.TriggerSummary(rows)
+}

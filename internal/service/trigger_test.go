@@ -49,6 +49,13 @@ func TestTriggersList(t *testing.T) {
 	if n := len(w.admin.TriggerPuts()); n != 0 {
 		t.Fatalf("a list sent %d PUTs", n)
 	}
+	w.command(alice, "status prod")
+	if got := w.slack.lastWhisper(); !strings.Contains(got, "Device Sync is") {
+		t.Fatalf("status answered %q", got)
+	}
+	if got := w.slack.lastBlocks(); !strings.Contains(got, "4 triggers: 3 enabled, 1 suspended") {
+		t.Fatalf("status lacks the trigger line: %s", got)
+	}
 }
 
 // Disable then enable round-trips every other member byte for byte.

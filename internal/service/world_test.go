@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/json"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -223,6 +224,7 @@ type recorder struct {
 	posts      []messages.Message
 	updates    map[string]messages.Message // ts → latest
 	ephemerals []string
+	blocks     []messages.Message // the private answers, whole
 	onPost     func()
 }
 
@@ -252,7 +254,19 @@ func (r *recorder) Ephemeral(_ context.Context, _, _ string, m messages.Message)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ephemerals = append(r.ephemerals, m.Text)
+	r.blocks = append(r.blocks, m)
 	return nil
+}
+
+// lastBlocks is the latest private answer's blocks as JSON.
+func (r *recorder) lastBlocks() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.blocks) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(r.blocks[len(r.blocks)-1].Blocks)
+	return string(b)
 }
 
 func (r *recorder) Respond(_ context.Context, _ string, m messages.Message, _ bool) error {
