@@ -181,3 +181,47 @@ func TestTriggersReplicasSkipMissedOnce(t *testing.T) {
 		t.Fatalf("resume PUTs: %+v", ps)
 	}
 }
+
+func (e *env) messagesWith(want string) []string {
+	var r []string
+	for _, m := range e.slack.Messages(channel) {
+		if strings.Contains(m.Text, want) {
+			r = append(r, m.Text+"\n"+readable(m.Blocks))
+		}
+	}
+	return r
+}
+
+// A trigger disabled longer than SYNC_REMINDER_INTERVAL is mentioned once
+// per interval until it is enabled; a trigger op does not hide the sync
+// pause of the same app from its own reminder.
+func TestTriggersDisabledReminder(t *testing.T) {
+	e := newEnv(t)
+	e.command(alice, "pause prod cluster maintenance")
+	e.channelMessage("Paused")
+	e.command(alice, "trigger disable prod orders-sync hammering prod")
+	e.channelMessage("Disabled trigger orders-sync")
+	e.advance(23 * time.Hour)
+	if n := len(e.messagesWith("still disabled")); n != 0 {
+		t.Fatalf("%d reminders before the interval", n)
+	}
+	e.advance(time.Hour + time.Minute)
+	r := e.messagesWith("still disabled")
+	if len(r) != 1 {
+		t.Fatalf("%d trigger reminders after a day, want 1", len(r))
+	}
+	for _, want := range []string{"orders-sync", "*prod*", "<@UALICE>", "hammering prod", "/sync trigger enable prod orders-sync"} {
+		if !strings.Contains(r[0], want) {
+			t.Errorf("reminder lacks %q:\n%s", want, r[0])
+		}
+	}
+	if n := len(e.messagesWith("prod is still paused")); n != 1 {
+		t.Errorf("%d sync paused reminders, want 1 (a trigger op must not hide the pause)", n)
+	}
+	e.command(alice, "trigger enable prod orders-sync")
+	e.channelMessage("Enabled trigger orders-sync")
+	e.advance(24*time.Hour + time.Minute)
+	if n := len(e.messagesWith("still disabled")); n != 1 {
+		t.Errorf("%d trigger reminders after the enable, want still 1", n)
+	}
+}
