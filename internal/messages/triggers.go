@@ -87,7 +87,7 @@ func (b Book) TriggerList(app string, rows []TriggerRow, now time.Time) Message 
 	lines := make([]string, len(rows))
 	suspended := ""
 	for i, r := range rows {
-		last := "never processed an event"
+		last := "no processed events on record"
 		if !r.LastProcessed.IsZero() {
 			last = fmt.Sprintf("last processed %s (%s ago)", When(r.LastProcessed), Ago(now.Sub(r.LastProcessed)))
 		}
@@ -171,7 +171,7 @@ func (b Book) SkipMissedCard(op store.Op, now time.Time) Message {
 	var tail []slack.Block
 	switch op.State {
 	case store.Pending:
-		head = fmt.Sprintf("⏭️ *%s: resume trigger %s of %s without the missed events?* Needs a second person's approval.", id, name, op.App)
+		head = fmt.Sprintf("⏭️ *%s: resume trigger %s of %s without the missed events?* Needs a second person's approval.", id, plainName, op.App)
 		plain = fmt.Sprintf("%s: %s asks to resume trigger %s of %s without the missed events. Approve or deny.", id, nameOf(op), plainName, op.App)
 		approve := slack.NewButtonBlockElement(ActionApprove, id, slack.NewTextBlockObject(slack.PlainTextType, "Approve: skip missed events", false, false)).WithStyle(slack.StyleDanger)
 		approve.Confirm = slack.NewConfirmationBlockObject(
@@ -188,11 +188,11 @@ func (b Book) SkipMissedCard(op store.Op, now time.Time) Message {
 		head = fmt.Sprintf("⏳ *%s* approved by %s: resuming trigger %s of *%s* without the missed events…", id, Mention(op.DecidedBy), name, op.App)
 		plain = fmt.Sprintf("%s approved; resuming trigger %s of %s without the missed events…", id, plainName, op.App)
 	case store.Succeeded:
-		head = fmt.Sprintf("⏭️ *%s: trigger %s of %s resumed without the missed events.* It was %s; it is now %s. Approved by %s.", id, name, op.App, TriggerStateWords(op.SyncBefore), TriggerStateWords(adminapi.TriggerEnabled), Mention(op.DecidedBy))
+		head = fmt.Sprintf("⏭️ *%s: trigger %s of %s resumed without the missed events.* It was %s; it is now %s. Approved by %s.", id, plainName, op.App, TriggerStateWords(op.SyncBefore), TriggerStateWords(adminapi.TriggerEnabled), Mention(op.DecidedBy))
 		plain = fmt.Sprintf("%s: trigger %s of %s resumed; the missed events are skipped for good.", id, plainName, op.App)
 		tail = append(tail, section("*What it means now:* "+meansResumedSkip))
 	case store.Failed:
-		head = fmt.Sprintf("❌ *%s: resume of trigger %s of %s failed.* It was not resumed.", id, name, op.App)
+		head = fmt.Sprintf("❌ *%s: resume of trigger %s of %s failed.* It was not resumed.", id, plainName, op.App)
 		plain = fmt.Sprintf("%s: resume of trigger %s of %s failed: %s", id, plainName, op.App, op.Outcome)
 		tail = append(tail, section("*What went wrong:* "+op.Outcome), note(fmt.Sprintf("Check with %s; request again if it is still needed.", b.typed("triggers", op.App))))
 	case store.Denied:
