@@ -125,7 +125,11 @@ func (s *Service) HandleCommand(ctx context.Context, inv Invocation) {
 		return
 	}
 	ctx, o := withOutcome(ctx, "answered")
-	defer func() { s.observe(string(cmd.Verb), o.v) }()
+	verb := string(cmd.Verb)
+	if cmd.Action != "" { // trigger disable, enable, resume: one series each
+		verb += "_" + cmd.Action
+	}
+	defer func() { s.observe(verb, o.v) }()
 	log = log.With("verb", string(cmd.Verb), "app", cmd.App)
 	log.Info("command")
 	switch cmd.Verb {
