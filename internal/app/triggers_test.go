@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncbot/syncbot/internal/config"
 	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 	"github.com/syncbot/syncbot/internal/fakeslack"
@@ -223,5 +224,30 @@ func TestTriggersDisabledReminder(t *testing.T) {
 	e.advance(24*time.Hour + time.Minute)
 	if n := len(e.messagesWith("still disabled")); n != 1 {
 		t.Errorf("%d trigger reminders after the enable, want still 1", n)
+	}
+}
+
+// SYNC_OPERATORS and SYNC_CHANNELS apply to trigger changes; the list
+// stays open to everyone.
+func TestTriggersAccessRules(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.Operators = []string{alice} })
+	e.command(carol, "trigger disable prod orders-sync I think it loops")
+	if got := e.whisper(carol, 1); !strings.Contains(got, "<@UALICE>") {
+		t.Errorf("carol's disable answered %q", got)
+	}
+	e.command(carol, "triggers prod")
+	if got := e.whisper(carol, 2); !strings.Contains(got, "2 triggers") {
+		t.Errorf("carol's list answered %q", got)
+	}
+	e2 := newEnv(t, func(c *config.Config) { c.Channels = []string{"CINCIDENT"} })
+	e2.command(alice, "trigger resume prod orders-audit --skip-missed stuck")
+	if got := e2.whisper(alice, 1); !strings.Contains(got, "CINCIDENT") {
+		t.Errorf("alice's request outside the channels answered %q", got)
+	}
+	if n := len(e.admin.TriggerPuts()) + len(e2.admin.TriggerPuts()); n != 0 {
+		t.Errorf("%d PUTs", n)
+	}
+	if n := len(e.slack.Messages(channel)) + len(e2.slack.Messages(channel)); n != 0 {
+		t.Errorf("%d channel messages", n)
 	}
 }

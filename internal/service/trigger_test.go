@@ -264,3 +264,61 @@ func checkEffects(t *testing.T, w *world, op store.Op, want int) {
 		t.Errorf("%s: %d effect events, want %d", messages.OpName(op.ID), n, want)
 	}
 }
+
+// The requester withdraws a skip-missed request with cancel: nothing sent.
+func TestTriggerSkipMissedCancelled(t *testing.T) {
+	w := newWorld(t, stores["sqlite"](t)(), worldOptions{})
+	demoTriggers(w.admin)
+	w.command(alice, "trigger resume prod orders-audit --skip-missed stuck")
+	w.command(bob, "cancel T-1")
+	if op := w.op(1); op.State != store.Pending || !strings.Contains(w.slack.lastWhisper(), "Only <@UALICE>") {
+		t.Fatalf("bob's cancel: %s, %q", op.State, w.slack.lastWhisper())
+	}
+	w.command(alice, "cancel T-1")
+	op := w.op(1)
+	if op.State != store.Cancelled || !strings.Contains(w.slack.shown(op), "withdrawn; nothing changed for trigger orders-audit of prod") {
+		t.Fatalf("T-1 %s, shown %q", op.State, w.slack.shown(op))
+	}
+	w.click(bob, messages.ActionApprove, 1)
+	if n := len(w.admin.TriggerPuts()); n != 0 {
+		t.Fatalf("%d PUTs after a cancelled request was clicked", n)
+	}
+}
+
+// An op whose process died after its PUT is settled by the sweeper from
+// the trigger's real state, never re-sent.
+func TestTriggerAbandonedOpSettledByReading(t *testing.T) {
+	w := newWorld(t, stores["sqlite"](t)(), worldOptions{})
+	ids := demoTriggers(w.admin)
+	tgt := store.Target{Kind: store.TriggerTarget, GroupID: groupID, AppID: appA, Name: ids["orders-sync"]}
+	op, _, err := w.st.CreateOp(t.Context(), store.Op{Key: "dead-1", Kind: store.Disable, App: "prod", Target: tgt, Requester: alice, Channel: channel,
+		State: store.Executing, SyncKind: "orders-sync", SyncBefore: "enabled", SyncAfter: "disabled", Holder: "dead", LeaseUntil: t0.Add(time.Minute)}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The dead process's PUT landed.
+	c, err := adminapi.New(adminapi.Options{BaseURL: w.admin.URL(), PublicKey: demo.PublicKey, PrivateKey: demo.PrivateKey, Clock: w.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := adminapi.App{GroupID: groupID, AppID: appA}
+	tr, err := c.Trigger(t.Context(), app, tgt.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetTriggerDisabled(t.Context(), app, tgt.Name, tr.Object, true); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(2 * time.Minute)
+	w.sw.Reconcile(t.Context(), false)
+	op = w.op(op.ID)
+	if op.State != store.Succeeded || op.SyncBefore != "enabled" {
+		t.Fatalf("settled as %s from %q: %q", op.State, op.SyncBefore, op.Outcome)
+	}
+	if n := len(w.admin.TriggerPuts()); n != 1 {
+		t.Fatalf("%d PUTs; the sweeper must not send", n)
+	}
+	if shown := w.slack.shown(op); !strings.Contains(shown, "Disabled trigger orders-sync of prod") {
+		t.Fatalf("shown %q", shown)
+	}
+}
