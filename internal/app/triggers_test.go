@@ -155,7 +155,7 @@ func TestTriggersEndToEndSkipMissedApprovedOnce(t *testing.T) {
 // Two replicas on PostgreSQL, each Approve delivered to both: one PUT.
 func TestTriggersReplicasSkipMissedOnce(t *testing.T) {
 	c := newCluster(t, 2, nil, nil)
-	c.admin.AddDemoTriggers()
+	c.admin.AddDemoTriggers(c.clock.Now())
 	if _, err := c.slack.SlashCommand(fakeslack.SlashCommand{UserID: alice, ChannelID: channel, Text: "trigger resume prod orders-audit --skip-missed stuck for hours"}); err != nil {
 		t.Fatal(err)
 	}

@@ -406,8 +406,10 @@ func AuthenticationTrigger(name string) json.RawMessage {
 }
 
 // AddDemoTriggers adds the demo world's triggers (package demo) to their
-// apps, which must have been added.
-func (s *Server) AddDemoTriggers() {
+// apps, which must have been added: a running one last processed events a
+// minute before now, a suspended one when it was suspended, 3 hours
+// before.
+func (s *Server) AddDemoTriggers(now time.Time) {
 	ids := map[string]string{}
 	for _, a := range demo.Apps() {
 		ids[a.Alias] = a.ID
@@ -420,7 +422,10 @@ func (s *Server) AddDemoTriggers() {
 		case "AUTHENTICATION":
 			obj = AuthenticationTrigger(t.Name)
 		}
-		s.AddTrigger(demo.GroupID, ids[t.App], Trigger{ID: t.ID, Object: obj, Suspended: t.Suspended,
-			LastProcessed: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
+		last := now.Add(-time.Minute)
+		if t.Suspended != "" {
+			last = now.Add(-3 * time.Hour)
+		}
+		s.AddTrigger(demo.GroupID, ids[t.App], Trigger{ID: t.ID, Object: obj, Suspended: t.Suspended, LastProcessed: last})
 	}
 }
