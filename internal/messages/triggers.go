@@ -299,3 +299,10 @@ func (b Book) TriggerDisabledReminder(op store.Op, now time.Time) Message {
 	blocks = append(blocks, note(meansTriggerDisabled, meansCatchUp, fmt.Sprintf("Enable it with %s as soon as it is safe.", b.typed("trigger enable", op.App, Escape(op.SyncKind)))))
 	return Message{Text: fmt.Sprintf("Trigger %s of %s is still disabled (%s).", Escape(op.SyncKind), op.App, Ago(now.Sub(op.UpdatedAt))), Blocks: blocks}
 }
+
+// OutcomeTriggerRepointed: the alias names another app (or none) since a
+// skip-missed request, so it is refused rather than run elsewhere.
+func (b Book) OutcomeTriggerRepointed(app, name string) string {
+	return fmt.Sprintf("`%s` now names another app than when this was requested (or none), so syncbot sent nothing; ask again with %s if it is still needed.",
+		app, b.typed("trigger resume", app, Escape(name), "--skip-missed", "&lt;reason…&gt;"))
+}

@@ -222,7 +222,7 @@ func (s *Service) requestSkipMissed(ctx context.Context, log *slog.Logger, inv I
 func (s *Service) executeSkipMissed(ctx context.Context, log *slog.Logger, op store.Op) {
 	if t, err := s.cfg.Triggers.Identify(ctx, op.App); errors.Is(err, target.ErrUnknownAlias) || (err == nil && (t.GroupID != op.Target.GroupID || t.AppID != op.Target.AppID)) {
 		log.Warn("approved request refused: the alias names another app now", "want", op.Target.Key())
-		s.conclude(ctx, log, op, announce.Ending{To: store.Failed, Outcome: s.book.OutcomeRepointed(op.App)})
+		s.conclude(ctx, log, op, announce.Ending{To: store.Failed, Outcome: s.book.OutcomeTriggerRepointed(op.App, op.SyncKind)})
 		return
 	} else if err != nil {
 		s.conclude(ctx, log, op, announce.Ending{To: store.Failed, Outcome: s.problem(op, err)})

@@ -322,3 +322,31 @@ func TestTriggerAbandonedOpSettledByReading(t *testing.T) {
 		t.Fatalf("shown %q", shown)
 	}
 }
+
+// A skip-missed request approved after its alias was re-pointed at another
+// app sends nothing to either.
+func TestTriggerSkipMissedRepointedAliasSendsNothing(t *testing.T) {
+	for name, opener := range stores {
+		t.Run(name, func(t *testing.T) {
+			open := opener(t)
+			clk := clock.NewFake(t0)
+			admin := newAdmin(t, clk)
+			demoTriggers(admin)
+			st := open()
+			before := newWorld(t, st, worldOptions{admin: admin, clock: clk, apps: map[string]string{"prod": appA}})
+			before.command(alice, "trigger resume prod orders-audit --skip-missed stuck")
+			st.Close()
+			st = open()
+			defer st.Close()
+			after := newWorld(t, st, worldOptions{admin: admin, clock: clk, apps: map[string]string{"prod": appB}})
+			after.click(bob, messages.ActionApprove, 1)
+			op := after.op(1)
+			if op.State != store.Failed || !strings.Contains(op.Outcome, "`prod` now names another app") || !strings.Contains(op.Outcome, "trigger resume prod orders-audit --skip-missed") {
+				t.Errorf("T-1 %s: %q", op.State, op.Outcome)
+			}
+			if n := len(admin.TriggerPuts()); n != 0 {
+				t.Errorf("%d PUTs", n)
+			}
+		})
+	}
+}
