@@ -128,7 +128,8 @@ func (s *Service) cancel(ctx context.Context, log *slog.Logger, inv Invocation, 
 }
 
 // decide applies the two-person rule to a click (nil for /sync cancel) or
-// cancel and, for the one approval the store lets win, runs the terminate.
+// cancel and, for the one approval the store lets win, runs the request (a
+// terminate, or a trigger resume without its missed events).
 func (s *Service) decide(ctx context.Context, log *slog.Logger, id int64, user string, act approval.Action, click *Click, tell func(messages.Message)) {
 	op, err := s.store.GetOp(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !isRequest(op)) {
