@@ -125,11 +125,17 @@ func wrapObject(kind string, obj []byte) []byte {
 // Go structs would drop fields the bot does not own). A missing state is
 // appended; a duplicate one dropped.
 func withState(obj json.RawMessage, state string) ([]byte, error) {
+	return withMember(obj, "state", quote(state), "sync")
+}
+
+// withMember is withState for any member: obj with its member key set to
+// the JSON value val; what names the object in errors.
+func withMember(obj json.RawMessage, name string, val []byte, what string) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(obj))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, errors.New("the sync object is not a JSON object")
+		return nil, fmt.Errorf("the %s object is not a JSON object", what)
 	}
-	stateJSON := quote(state)
+	stateJSON := val
 	var b bytes.Buffer
 	b.WriteByte('{')
 	wrote := false
@@ -144,14 +150,14 @@ func withState(obj json.RawMessage, state string) ([]byte, error) {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, fmt.Errorf("the sync object is not valid JSON: %w", err)
+			return nil, fmt.Errorf("the %s object is not valid JSON: %w", what, err)
 		}
 		key, _ := tok.(string)
 		var val json.RawMessage
 		if err := dec.Decode(&val); err != nil {
-			return nil, fmt.Errorf("the sync object is not valid JSON: %w", err)
+			return nil, fmt.Errorf("the %s object is not valid JSON: %w", what, err)
 		}
-		if key == "state" {
+		if key == name {
 			if wrote {
 				continue
 			}
@@ -160,13 +166,13 @@ func withState(obj json.RawMessage, state string) ([]byte, error) {
 		member(quote(key), val)
 	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return nil, errors.New("the sync object is not valid JSON")
+		return nil, fmt.Errorf("the %s object is not valid JSON", what)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("the sync object has trailing data")
+		return nil, fmt.Errorf("the %s object has trailing data", what)
 	}
 	if !wrote {
-		member(quote("state"), stateJSON)
+		member(quote(name), stateJSON)
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil

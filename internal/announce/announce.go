@@ -62,6 +62,10 @@ func (a *Announcer) Render(op store.Op) messages.Message {
 	switch {
 	case op.BreakGlass:
 		return a.Book.BreakGlass(op, a.Approvers)
+	case op.Target.Kind == store.TriggerTarget && op.Kind == store.ResumeSkip:
+		return a.Book.SkipMissedCard(op, a.Clock.Now())
+	case op.Target.Kind == store.TriggerTarget:
+		return a.Book.TriggerChange(op)
 	case op.Kind == store.Terminate:
 		return a.Book.Card(op, a.Clock.Now())
 	}

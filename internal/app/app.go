@@ -81,6 +81,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 
 	sl := &slackAdapter{}
 	syncKind := target.Sync{Admin: admin, Apps: apps}
+	triggerKind := target.Trigger{Admin: admin, Apps: apps}
 	holder, lease := holderName(), 4*cfg.AdminTimeout+time.Minute
 	policy := approval.NewPolicy(cfg.Approvers, cfg.ApprovalTTL)
 	svc := service.New(service.Config{
@@ -89,10 +90,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 			Operators: cfg.Operators, Breakglass: cfg.Breakglass, Channels: cfg.Channels,
 			Team: cfg.SlackTeamID, AppID: cfg.SlackAppID,
 		},
-		Holder: holder, Lease: lease, Observe: m.Command, SnapshotMaxAge: cfg.SnapshotMaxAge,
+		Holder: holder, Lease: lease, Observe: m.Command, SnapshotMaxAge: cfg.SnapshotMaxAge, Triggers: triggerKind,
 	}, syncKind, st, sl, o.Clock, log.With("component", "service"))
 	sw := sweeper.New(sweeper.Config{
-		Kinds:  map[string]target.Kind{target.KindSync: syncKind},
+		Kinds:  map[string]target.Kind{target.KindSync: syncKind, target.KindTrigger: triggerKind},
 		Holder: holder, Lease: lease, Exclusive: exclusive, Every: o.SweepEvery,
 		RemindEvery: cfg.ReminderInterval, TTL: cfg.ApprovalTTL, Approvers: policy.Approvers(),
 	}, st, svc.Announcer(), o.Clock, log.With("component", "sweeper"))

@@ -26,7 +26,8 @@ var ErrCheckFailed = errors.New("deployment check failed")
 // PostgreSQL answers and its schema is current or migrated), the HTTP
 // address is free, the bot token passes auth.test and the app token can
 // open a Socket Mode connection, the Admin API key logs in, and every alias
-// resolves to its app, its mongodb-atlas service and a sync state. It
+// resolves to its app, its mongodb-atlas service and a sync state, and its
+// triggers can be read. It
 // prints one row per check to w, and nothing else: a failure is its row.
 func Check(ctx context.Context, cfg config.Config, log *slog.Logger, w io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -97,6 +98,16 @@ func Check(ctx context.Context, cfg config.Config, log *slog.Logger, w io.Writer
 			continue
 		}
 		line("app "+alias, err, fmt.Sprintf("%s, state %q (%s)", sync.Kind, sync.State, messages.PlainState(sync.State)))
+		if err != nil {
+			fmt.Fprintf(tw, "triggers of %s\tnot checked: the app could not be read\n", alias)
+			continue
+		}
+		triggers, err := admin.Triggers(ctx, apps[alias])
+		rows := make([]messages.TriggerRow, len(triggers))
+		for i, tr := range triggers {
+			rows[i] = messages.TriggerRow{State: tr.State}
+		}
+		line("triggers of "+alias, err, messages.TriggerSummary(rows))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -25,7 +25,7 @@ func TestCheckPassesAndPostsNothing(t *testing.T) {
 	if err := app.Check(context.Background(), e.cfg, discardLogger(), &out); err != nil {
 		t.Fatalf("Check: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"Slack bot token (auth.test)", "ok: bot user UBOT", "Socket Mode is enabled", "Atlas Admin API login", "app prod", `state "enabled" (running)`, "app staging", `"disabled" (paused)`, "app legacy", "sync, state"} {
+	for _, want := range []string{"Slack bot token (auth.test)", "ok: bot user UBOT", "Socket Mode is enabled", "Atlas Admin API login", "app prod", `state "enabled" (running)`, "app staging", `"disabled" (paused)`, "app legacy", "sync, state", "triggers of prod", "ok: 2 triggers: 1 enabled, 1 suspended", "triggers of staging", "ok: no triggers"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

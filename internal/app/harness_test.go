@@ -88,6 +88,7 @@ func newEnvWithoutBot(t *testing.T, opts ...envOpt) *env {
 		id, clientID := a.Ref()
 		apps = append(apps, config.App{Alias: a.Alias, GroupID: demo.GroupID, AppID: id, ClientAppID: clientID})
 	}
+	fa.AddDemoTriggers(clk.Now())
 
 	cfg := config.Config{
 		SlackAppToken: appToken, SlackBotToken: botToken, SlackAPIURL: fs.APIURL(), SlackCommand: demo.Command,

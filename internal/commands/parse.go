@@ -27,6 +27,17 @@ const (
 	Pending   Verb = "pending"
 	Cancel    Verb = "cancel"
 	Ack       Verb = "ack"
+	// Triggers lists an app's Atlas Triggers; Trigger changes one
+	// (Command.Action).
+	Triggers Verb = "triggers"
+	Trigger  Verb = "trigger"
+)
+
+// Trigger actions.
+const (
+	TriggerDisable = "disable"
+	TriggerEnable  = "enable"
+	TriggerResume  = "resume"
 )
 
 // MaxReason caps a reason so that a pasted log cannot flood the channel.
@@ -43,6 +54,11 @@ type Command struct {
 	// Saved: resume --saved, re-send a saved configuration syncbot has
 	// doubts about (see the service's resume).
 	Saved bool
+	// Action (TriggerDisable, TriggerEnable, TriggerResume) and the
+	// trigger's name as typed, for Verb Trigger; SkipMissed: resume
+	// --skip-missed, without the missed events (needs approval).
+	Action, TriggerName string
+	SkipMissed          bool
 }
 
 // UsageError is a /sync text that cannot be run; Msg is written for the
@@ -68,6 +84,8 @@ var verbs = map[string]Verb{
 	"pending": Pending,
 	"cancel":  Cancel, "withdraw": Cancel,
 	"ack": Ack, "acknowledge": Ack,
+	"triggers": Triggers,
+	"trigger":  Trigger,
 }
 
 // Parse reads /sync text as Slack delivers it (HTML-escaped). apps are the
@@ -155,6 +173,8 @@ func Parse(text string, apps []string, slash string) (Command, error) {
 			return Command{}, usage(c, "That reason is %d characters long; keep it under %d.", len([]rune(cmd.Reason)), MaxReason)
 		}
 		return cmd, nil
+	case Triggers, Trigger:
+		return parseTrigger(c, cmd, rest, apps)
 	case Cancel:
 		id, after := cutWord(rest)
 		n, ok := ParseRequestID(id)
@@ -173,6 +193,81 @@ func Parse(text string, apps []string, slash string) (Command, error) {
 		return cmd, nil
 	}
 	return Command{}, usage(c, "Try `{cmd} help`.")
+}
+
+// parseTrigger reads what follows triggers or trigger:
+//
+//	triggers <app>
+//	trigger disable <app> <trigger> <reason…>
+//	trigger enable  <app> <trigger>
+//	trigger resume  <app> <trigger> [--skip-missed <reason…>]
+//
+// The trigger's name is matched against the app's triggers by the service.
+func parseTrigger(c string, cmd Command, rest string, apps []string) (Command, error) {
+	const forms = "`{cmd} trigger disable &lt;app&gt; &lt;trigger&gt; &lt;reason…&gt;`, `{cmd} trigger enable &lt;app&gt; &lt;trigger&gt;` or `{cmd} trigger resume &lt;app&gt; &lt;trigger&gt; [--skip-missed &lt;reason…&gt;]`"
+	if cmd.Verb == Trigger {
+		action, after := cutWord(rest)
+		switch a := strings.ToLower(action); a {
+		case TriggerDisable, TriggerEnable, TriggerResume:
+			cmd.Action, rest = a, after
+		default:
+			return Command{}, usage(c, "What should happen to the trigger? "+forms+" (`{cmd} triggers &lt;app&gt;` lists them).")
+		}
+	}
+	app, after := cutWord(rest)
+	app = strings.ToLower(app)
+	switch {
+	case app == "" && cmd.Verb == Triggers:
+		return Command{}, usage(c, "Which app? `{cmd} triggers &lt;app&gt;`. Known apps: %s.", messages.List(apps))
+	case app == "":
+		return Command{}, usage(c, "Which app? `{cmd} trigger %s &lt;app&gt; &lt;trigger&gt;`. Known apps: %s.", cmd.Action, messages.List(apps))
+	case !slices.Contains(apps, app):
+		return Command{}, usage(c, "I don't know an app called `%s`. Known apps: %s.", echo(app, 40), messages.List(apps))
+	}
+	cmd.App = app
+	if cmd.Verb == Triggers {
+		if after != "" {
+			return Command{}, usage(c, "`{cmd} triggers` takes only an app name: `{cmd} triggers %s`.", app)
+		}
+		return cmd, nil
+	}
+	name, after := cutWord(after)
+	if name == "" || isSkipMissed(name) {
+		return Command{}, usage(c, "Which trigger? `{cmd} trigger %s %s &lt;trigger&gt;` (`{cmd} triggers %s` lists them).", cmd.Action, app, app)
+	}
+	cmd.TriggerName = name
+	if flag, reason := cutWord(after); isSkipMissed(flag) {
+		if cmd.Action != TriggerResume {
+			return Command{}, usage(c, "`--skip-missed` is only for resume: `{cmd} trigger resume %s %s --skip-missed &lt;reason…&gt;`.", app, echo(name, 60))
+		}
+		cmd.SkipMissed, after = true, reason
+	}
+	cmd.Reason = cleanReason(after)
+	switch {
+	case cmd.SkipMissed && cmd.Reason == "":
+		return Command{}, usage(c, "Resuming without the missed events loses them for good and needs a reason that approvers will read: `{cmd} trigger resume %s %s --skip-missed &lt;reason…&gt;`.", app, echo(name, 60))
+	case cmd.Action == TriggerDisable && cmd.Reason == "":
+		return Command{}, usage(c, "Disabling a trigger needs a reason the channel will read: `{cmd} trigger disable %s %s &lt;reason…&gt;`.", app, echo(name, 60))
+	case cmd.Action != TriggerDisable && !cmd.SkipMissed && cmd.Reason != "":
+		return Command{}, usage(c, "`{cmd} trigger %s` takes only an app and a trigger: `{cmd} trigger %s %s %s`.", cmd.Action, cmd.Action, app, echo(name, 60))
+	case len([]rune(cmd.Reason)) > MaxReason:
+		return Command{}, usage(c, "That reason is %d characters long; keep it under %d.", len([]rune(cmd.Reason)), MaxReason)
+	}
+	return cmd, nil
+}
+
+// isSkipMissed reports whether word is the --skip-missed flag (an em dash
+// for "--" counts, as for --break-glass).
+func isSkipMissed(word string) bool {
+	rest := strings.TrimLeft(word, "-—–")
+	if rest == word {
+		return false
+	}
+	switch strings.ToLower(rest) {
+	case "skip-missed", "skipmissed":
+		return true
+	}
+	return false
 }
 
 // ParseRequestID reads an operation id as people write it: T-42, t-42,

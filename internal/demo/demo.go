@@ -87,3 +87,27 @@ func (a App) Ref() (appID, clientAppID string) {
 	}
 	return a.ID, ""
 }
+
+// The demo triggers' ObjectIDs in the Admin API.
+const (
+	OrdersTriggerID = "64b7f0c2a1b2c3d4e5f60720"
+	AuditTriggerID  = "64b7f0c2a1b2c3d4e5f60721"
+)
+
+// Trigger is one demo Atlas Trigger, on the app of alias App.
+type Trigger struct {
+	App, ID, Name string
+	Type          string // DATABASE, SCHEDULED or AUTHENTICATION
+	// Suspended is why a database trigger is suspended ("" if it is not).
+	Suspended string
+}
+
+// Triggers are prod's two database triggers: orders-sync running,
+// orders-audit suspended since its change stream was invalidated.
+func Triggers() []Trigger {
+	return []Trigger{
+		{App: "prod", ID: OrdersTriggerID, Name: "orders-sync", Type: "DATABASE"},
+		{App: "prod", ID: AuditTriggerID, Name: "orders-audit", Type: "DATABASE",
+			Suspended: "(InvalidResumeToken) the change stream was invalidated: collection orders was renamed"},
+	}
+}

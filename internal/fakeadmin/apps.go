@@ -41,6 +41,7 @@ type app struct {
 	services []*service
 	sync     *service // the linked cluster sync lives on; nil with NoCluster
 	draft    string   // open draft id, "" = none
+	triggers []*trigger
 }
 
 type service struct {
@@ -157,6 +158,11 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("GET "+p+"/groups/{group}/apps/{app}/services/{service}/config", s.authed(s.handleGetConfig))
 	m.HandleFunc("PATCH "+p+"/groups/{group}/apps/{app}/services/{service}/config", s.authed(s.handlePatchConfig))
 	m.HandleFunc("GET "+p+"/groups/{group}/apps/{app}/drafts", s.authed(s.handleDrafts))
+	m.HandleFunc("GET "+p+"/groups/{group}/apps/{app}/triggers", s.authed(s.handleListTriggers))
+	m.HandleFunc("GET "+p+"/groups/{group}/apps/{app}/triggers/{trigger}", s.authed(s.handleGetTrigger))
+	m.HandleFunc("PUT "+p+"/groups/{group}/apps/{app}/triggers/{trigger}", s.authed(s.handlePutTrigger))
+	m.HandleFunc("PUT "+p+"/groups/{group}/apps/{app}/triggers/{trigger}/resume", s.authed(s.handleResumeTrigger))
+	m.HandleFunc("GET "+p+"/groups/{group}/apps/{app}/event_subscriptions/{trigger}/execution", s.authed(s.handleExecution))
 	return m
 }
 

@@ -30,6 +30,9 @@ type Options struct {
 	Clock                 clock.Clock   // decides token expiry (default clock.Real{})
 	TokenTTL              time.Duration // access token lifetime (default 30m, as Atlas)
 	Prefix                string        // path of the API root (default "/api/admin/v3.0")
+	// HideSuspension serves a suspended trigger with the SPEC's schema
+	// alone, without the "error" member syncbot assumes (docs/triggers.md).
+	HideSuspension bool
 }
 
 // refreshTTL is the documented default refresh token lifetime.
@@ -54,6 +57,7 @@ type Server struct {
 	logins, refreshes int
 	calls             []Call
 	patches           []Patch
+	triggerPuts       []TriggerPut
 	subs              map[int]func(Call)
 	nextSub           int
 

@@ -37,9 +37,9 @@ func Decided(op store.Op) Message {
 	return Text(s + " Nothing changed.")
 }
 
-// NoSuchRequest answers a click or cancel naming no terminate request.
+// NoSuchRequest answers a click or cancel naming no request for approval.
 func NoSuchRequest(id int64) Message {
-	return Text(fmt.Sprintf("There is no terminate request %s.", OpName(id)))
+	return Text(fmt.Sprintf("There is no request %s waiting for approval (a terminate, or a trigger resume without its missed events).", OpName(id)))
 }
 
 // ExpiredBeforeClick answers a click that came after the request's TTL.

@@ -22,7 +22,11 @@ func (b Book) Pending(ops, reviews []store.Op, now time.Time) Message {
 	if len(ops) > 0 {
 		lines := make([]string, len(ops))
 		for i, op := range ops {
-			lines[i] = fmt.Sprintf("• *%s* terminate *%s*, asked by %s %s ago, expires %s", OpName(op.ID), op.App, Mention(op.Requester), Ago(now.Sub(op.CreatedAt)), When(op.ExpiresAt)) + b.rowReason(op)
+			what := "terminate *" + op.App + "*"
+			if op.Kind == store.ResumeSkip {
+				what = "resume trigger " + triggerName(op) + " of *" + op.App + "* without the missed events"
+			}
+			lines[i] = fmt.Sprintf("• *%s* %s, asked by %s %s ago, expires %s", OpName(op.ID), what, Mention(op.Requester), Ago(now.Sub(op.CreatedAt)), When(op.ExpiresAt)) + b.rowReason(op)
 		}
 		blocks = append(append(append(blocks, section("*Waiting for approval*")), b.rows(lines, ops)...),
 			note(fmt.Sprintf("Approve or deny on each card in its channel; the requester can withdraw with %s.", b.typed("cancel", "T-…"))))
@@ -98,6 +102,11 @@ func (b Book) History(app string, ops []store.Op) Message {
 				l += " (reviewed by " + Mention(op.ReviewedBy) + ")"
 			} else {
 				l += fmt.Sprintf(" (*review open*: %s)", b.typed("ack", id))
+			}
+		case op.Target.Kind == store.TriggerTarget:
+			l = fmt.Sprintf("• %s *%s* trigger %s of %s (%s) by %s: *%s*", When(op.CreatedAt), op.Kind, triggerName(op), op.App, id, Mention(op.Requester), op.State)
+			if op.DecidedBy != "" {
+				l += " (" + Mention(op.DecidedBy) + ")"
 			}
 		case op.Kind == store.Terminate:
 			l = fmt.Sprintf("• %s *%s* (%s) %s by %s: *%s*", When(op.CreatedAt), op.Kind, id, op.App, Mention(op.Requester), op.State)

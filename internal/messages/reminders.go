@@ -11,8 +11,12 @@ import (
 
 // ExpiryReminder is the thread reply under a card about to expire.
 func (b Book) ExpiryReminder(op store.Op, now time.Time) Message {
-	md := fmt.Sprintf("⏳ *%s expires in %s* (%s) and nothing changes until someone decides: %s asks to terminate Device Sync for *%s*. Approve or deny on the card above.",
-		OpName(op.ID), Ago(op.ExpiresAt.Sub(now)), When(op.ExpiresAt), Mention(op.Requester), op.App)
+	what := "terminate Device Sync for *" + op.App + "*"
+	if op.Kind == store.ResumeSkip {
+		what = "resume trigger " + triggerName(op) + " of *" + op.App + "* without the missed events"
+	}
+	md := fmt.Sprintf("⏳ *%s expires in %s* (%s) and nothing changes until someone decides: %s asks to %s. Approve or deny on the card above.",
+		OpName(op.ID), Ago(op.ExpiresAt.Sub(now)), When(op.ExpiresAt), Mention(op.Requester), what)
 	return Message{Text: fmt.Sprintf("%s expires in %s: approve or deny on the card.", OpName(op.ID), Ago(op.ExpiresAt.Sub(now))), Blocks: []slack.Block{section(md)}}
 }
 

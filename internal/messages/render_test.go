@@ -61,7 +61,7 @@ func goldenCasesOf(book messages.Book) map[string]messages.Message {
 	decided := func(s store.State, by string) func(*store.Op) {
 		return func(o *store.Op) { o.State, o.DecidedBy = s, by }
 	}
-	return map[string]messages.Message{
+	cases := map[string]messages.Message{
 		"help":              book.Help([]string{"prod", "staging"}),
 		"status_running":    book.Status(messages.StatusView{App: "prod", State: "enabled", Kind: "flexible_sync", Now: t0}),
 		"status_paused":     book.Status(messages.StatusView{App: "prod", State: "disabled", Kind: "sync", LastDisabled: t0.Add(-3 * time.Hour), Last: ptr(with(baseOp(store.Pause, store.Succeeded), func(o *store.Op) { o.CreatedAt = t0.Add(-3 * time.Hour) })), Now: t0}),
@@ -122,6 +122,10 @@ func goldenCasesOf(book messages.Book) map[string]messages.Message {
 			o.Reason = strings.Repeat("&", 500)
 		})),
 	}
+	for name, m := range triggerGoldenCases(book) {
+		cases[name] = m
+	}
+	return cases
 }
 
 // goldenJSON is m as its golden file holds it.

@@ -75,8 +75,11 @@ func (b Book) Help(apps []string) Message {
 		fmt.Sprintf("`%s resume &lt;app&gt;`: resume a paused app, or re-enable a terminated one with the saved config", c),
 		fmt.Sprintf("`%s terminate &lt;app&gt; &lt;reason…&gt;`: deletes sync history; needs a second person's approval", c),
 		fmt.Sprintf("`%s terminate &lt;app&gt; --break-glass &lt;reason…&gt;`: emergency only, for the people in `SYNC_BREAKGLASS`: runs at once, is announced in the channel and reviewed afterwards", c),
+		fmt.Sprintf("`%s triggers &lt;app&gt;`: the app's Atlas Triggers: type, enabled / disabled / suspended, last processed", c),
+		fmt.Sprintf("`%s trigger disable|enable &lt;app&gt; &lt;trigger&gt; [reason…]`: stop or start a trigger now (disable needs a reason), posted in the channel", c),
+		fmt.Sprintf("`%s trigger resume &lt;app&gt; &lt;trigger&gt;`: resume a suspended database trigger from where it stopped; `--skip-missed &lt;reason…&gt;` resumes without the missed events (lost for good) and needs a second person's approval", c),
 		fmt.Sprintf("`%s history [app]`: recent operations: who, what, when, outcome", c),
-		fmt.Sprintf("`%s pending`: terminate requests waiting for approval, break-glass operations waiting for review", c),
+		fmt.Sprintf("`%s pending`: requests waiting for approval, break-glass operations waiting for review", c),
 		fmt.Sprintf("`%s cancel T-42`: withdraw your own pending request", c),
 		fmt.Sprintf("`%s ack T-42`: an approver acknowledges a break-glass operation, closing its review", c),
 	}
@@ -99,6 +102,7 @@ type StatusView struct {
 	Last         *store.Op // the latest operation on the app, if any
 	Pending      *store.Op // a terminate request waiting, if any
 	Now          time.Time
+	Triggers     string // the app's triggers in one line (TriggerSummary); "" if unknown
 }
 
 // Status answers /sync status (ephemeral).
@@ -112,6 +116,9 @@ func (b Book) Status(v StatusView) Message {
 		fs = append(fs, "*Last operation*\n"+opLine(*v.Last))
 	} else {
 		fs = append(fs, "*Last operation*\nnone through syncbot")
+	}
+	if v.Triggers != "" {
+		fs = append(fs, "*Triggers*\n"+v.Triggers+" ("+b.typed("triggers", v.App)+")")
 	}
 	blocks := []slack.Block{section(head), fields(fs...)}
 	if v.Pending != nil {

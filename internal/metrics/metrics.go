@@ -52,7 +52,7 @@ func New(pending func(context.Context) (int, error)) *Metrics {
 		}, []string{"method"}),
 	}
 	pendingGauge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "syncbot_pending_approvals", Help: "Terminate requests waiting for approval (-1 when the store does not answer).",
+		Name: "syncbot_pending_approvals", Help: "Requests waiting for approval: terminates, trigger resumes without the missed events (-1 when the store does not answer).",
 	}, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

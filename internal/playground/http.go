@@ -31,6 +31,8 @@ var Examples = []string{
 	"/sync terminate prod planned test",
 	"/sync pending",
 	"/sync history",
+	"/sync triggers prod",
+	"/sync trigger resume prod orders-audit --skip-missed events lost anyway",
 }
 
 func (p *Playground) routes() http.Handler {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 	"github.com/syncbot/syncbot/internal/fakeslack"
 )
@@ -297,6 +298,9 @@ func (h *hub) readStates() map[string]string {
 		} else {
 			m[a.Alias] = noSync
 		}
+	}
+	for _, t := range demo.Triggers() {
+		m[triggerKey(t)] = h.p.Admin.TriggerState(groupID, appIDOf(t.App), t.ID)
 	}
 	return m
 }

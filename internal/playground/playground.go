@@ -133,6 +133,7 @@ func Start(ctx context.Context, o Options) (_ *Playground, err error) {
 	for _, a := range Apps {
 		p.Admin.AddApp(fakeadmin.DemoApp(a))
 	}
+	p.Admin.AddDemoTriggers(p.Clock.Now())
 
 	p.render = blockkit.New(blockkit.Options{UserName: userName, ChannelName: func(id string) string {
 		if id == Channel {

@@ -42,7 +42,7 @@ func (s *Service) effect(ctx context.Context, log *slog.Logger, kind target.Kind
 			end = store.Unknown
 		}
 		log.Warn("change failed", "err", err, "outcome", end)
-		s.concludeSent(ctx, log, kind, op, announce.Ending{To: end, Outcome: s.book.Problem(err, op.App), Before: r.State})
+		s.concludeSent(ctx, log, kind, op, announce.Ending{To: end, Outcome: s.problem(op, err), Before: r.State})
 		return
 	}
 	s.concludeSent(ctx, log, kind, op, announce.Ending{To: store.Succeeded, Outcome: s.outcomeDone(op, r.State, to), Before: r.State})
@@ -59,6 +59,9 @@ func unconfirmed(err error) bool {
 func (s *Service) outcomeDone(op store.Op, before, to string) string {
 	if op.Kind == store.Terminate {
 		return messages.PlainState(before) + " → terminated"
+	}
+	if op.Target.Kind == store.TriggerTarget {
+		return before + " → " + to
 	}
 	return messages.OutcomeDone(before, to)
 }

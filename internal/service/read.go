@@ -22,21 +22,30 @@ func (s *Service) status(ctx context.Context, log *slog.Logger, inv Invocation, 
 		last, lerr = s.store.ListOps(ctx, store.Filter{App: cmd.App, Limit: 1})
 		pending, perr = s.store.ListOps(ctx, store.Filter{App: cmd.App, States: []store.State{store.Pending}, Limit: 1})
 	})
+	triggers := ""
+	waitTriggers := parallel(func() { triggers = s.triggerSummary(ctx, log, cmd.App) })
 	var r target.Reading
 	t, err := s.sync.Identify(ctx, cmd.App)
 	if err == nil {
 		r, err = s.sync.Read(ctx, t)
 	}
 	wait()
+	waitTriggers()
 	switch {
 	case errors.Is(err, adminapi.ErrSyncNotConfigured) && !errors.Is(err, adminapi.ErrNotFound):
-		s.whisper(ctx, log, inv, messages.Text(s.book.Problem(err, cmd.App)))
+		// Since Device Sync's end of life, what an app may still have is
+		// its triggers: say both.
+		md := s.book.Problem(err, cmd.App)
+		if triggers != "" {
+			md += "\n" + triggers
+		}
+		s.whisper(ctx, log, inv, messages.Text(md))
 		return
 	case err != nil:
 		s.whisper(ctx, log, inv, messages.CouldNotRead(cmd.App, s.book.Problem(err, cmd.App)))
 		return
 	}
-	v := messages.StatusView{App: cmd.App, State: r.State, Kind: r.Variant, LastDisabled: r.Since, Now: s.clock.Now()}
+	v := messages.StatusView{App: cmd.App, State: r.State, Kind: r.Variant, LastDisabled: r.Since, Now: s.clock.Now(), Triggers: triggers}
 	if lerr != nil || perr != nil {
 		log.Error("reading the journal for status failed", "err", fmt.Sprint(lerr, perr))
 	}

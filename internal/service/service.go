@@ -68,6 +68,9 @@ type Config struct {
 	SnapshotMaxAge time.Duration
 	// Observe, if set, counts each command or click by verb and outcome.
 	Observe func(verb, outcome string)
+	// Triggers is the Atlas Triggers kind; nil answers trigger commands
+	// with "not available".
+	Triggers Triggers
 }
 
 // Service runs /sync commands and button clicks.
@@ -123,7 +126,11 @@ func (s *Service) HandleCommand(ctx context.Context, inv Invocation) {
 		return
 	}
 	ctx, o := withOutcome(ctx, "answered")
-	defer func() { s.observe(string(cmd.Verb), o.v) }()
+	verb := string(cmd.Verb)
+	if cmd.Action != "" { // trigger disable, enable, resume: one series each
+		verb += "_" + cmd.Action
+	}
+	defer func() { s.observe(verb, o.v) }()
 	log = log.With("verb", string(cmd.Verb), "app", cmd.App)
 	log.Info("command")
 	switch cmd.Verb {
@@ -142,6 +149,15 @@ func (s *Service) HandleCommand(ctx context.Context, inv Invocation) {
 			s.breakGlass(ctx, log, inv, cmd)
 		default:
 			s.requestTerminate(ctx, log, inv, cmd)
+		}
+	case commands.Triggers, commands.Trigger:
+		switch {
+		case s.cfg.Triggers == nil:
+			s.whisper(ctx, log, inv, messages.Text("Triggers are not available in this install."))
+		case cmd.Verb == commands.Triggers:
+			s.triggers(ctx, log, inv, cmd)
+		case s.authorize(ctx, log, inv, cmd):
+			s.trigger(ctx, log, inv, cmd)
 		}
 	case commands.History:
 		s.history(ctx, log, inv, cmd)

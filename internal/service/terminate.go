@@ -131,10 +131,11 @@ func (s *Service) cancel(ctx context.Context, log *slog.Logger, inv Invocation, 
 }
 
 // decide applies the two-person rule to a click (nil for /sync cancel) or
-// cancel and, for the one approval the store lets win, runs the terminate.
+// cancel and, for the one approval the store lets win, runs the request (a
+// terminate, or a trigger resume without its missed events).
 func (s *Service) decide(ctx context.Context, log *slog.Logger, id int64, user string, act approval.Action, click *Click, tell func(messages.Message)) {
 	op, err := s.store.GetOp(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && op.Kind != store.Terminate) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !isRequest(op)) {
 		tell(messages.NoSuchRequest(id))
 		return
 	}
@@ -217,6 +218,10 @@ func (s *Service) decide(ctx context.Context, log *slog.Logger, id int64, user s
 // app, re-reads the config, refuses if it moved since the card was posted,
 // then PATCHes.
 func (s *Service) execute(ctx context.Context, log *slog.Logger, op store.Op) {
+	if op.Target.Kind == store.TriggerTarget {
+		s.executeSkipMissed(ctx, log, op)
+		return
+	}
 	if t, err := s.sync.Identify(ctx, op.App); errors.Is(err, target.ErrUnknownAlias) || (err == nil && t.Key() != op.Target.Key()) {
 		log.Warn("approved terminate refused: the alias names another app now", "want", op.Target.Key(), "now", t.Key())
 		s.conclude(ctx, log, op, announce.Ending{To: store.Failed, Outcome: s.book.OutcomeRepointed(op.App)})

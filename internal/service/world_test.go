@@ -165,8 +165,9 @@ func newWorld(t *testing.T, st store.Store, o worldOptions) *world {
 		rec = &recorder{updates: map[string]messages.Message{}}
 	}
 	policy := approval.NewPolicy(nil, 15*time.Minute)
-	svc := service.New(service.Config{Aliases: aliases, Policy: policy, Holder: o.holder, Lease: lease, SnapshotMaxAge: o.maxAge}, kind, st, rec, o.clock, log)
-	sw := sweeper.New(sweeper.Config{Kinds: map[string]target.Kind{target.KindSync: kind}, Holder: o.holder, Lease: lease, TTL: 15 * time.Minute},
+	trig := target.Trigger{Admin: client, Apps: apps}
+	svc := service.New(service.Config{Aliases: aliases, Policy: policy, Holder: o.holder, Lease: lease, SnapshotMaxAge: o.maxAge, Triggers: trig}, kind, st, rec, o.clock, log)
+	sw := sweeper.New(sweeper.Config{Kinds: map[string]target.Kind{target.KindSync: kind, target.KindTrigger: trig}, Holder: o.holder, Lease: lease, TTL: 15 * time.Minute},
 		st, svc.Announcer(), o.clock, log)
 	return &world{t: t, clock: o.clock, admin: o.admin, st: st, slack: rec, svc: svc, sw: sw, kind: kind}
 }
@@ -224,6 +225,7 @@ type recorder struct {
 	posts      []messages.Message
 	updates    map[string]messages.Message // ts → latest
 	ephemerals []string
+	blocks     []messages.Message // the private answers, whole
 	onPost     func()
 }
 
@@ -253,7 +255,19 @@ func (r *recorder) Ephemeral(_ context.Context, _, _ string, m messages.Message)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ephemerals = append(r.ephemerals, m.Text)
+	r.blocks = append(r.blocks, m)
 	return nil
+}
+
+// lastBlocks is the latest private answer's blocks as JSON.
+func (r *recorder) lastBlocks() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.blocks) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(r.blocks[len(r.blocks)-1].Blocks)
+	return string(b)
 }
 
 func (r *recorder) Respond(_ context.Context, _ string, m messages.Message, _ bool) error {

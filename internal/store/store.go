@@ -43,6 +43,12 @@ const (
 	Pause     Kind = "pause"
 	Resume    Kind = "resume"
 	Terminate Kind = "terminate"
+	// Kinds of trigger operations (target kind "trigger"): Resume there
+	// resumes a suspended trigger with its resume token; ResumeSkip
+	// without it, losing the missed events (a pending request).
+	Disable    Kind = "disable"
+	Enable     Kind = "enable"
+	ResumeSkip Kind = "resume-skip"
 )
 
 // State is where an operation is in its life; the machine and who may move
@@ -73,6 +79,9 @@ type Target struct {
 
 // SyncTarget is the Kind of a Device Sync target.
 const SyncTarget = "sync"
+
+// TriggerTarget is the Kind of an Atlas Trigger target (Name: its _id).
+const TriggerTarget = "trigger"
 
 // legacyKind is the first segment of the exclusion key of a row journaled
 // before targets existed ("alias/<app>"); no target may take it as its kind.
@@ -124,9 +133,9 @@ type Op struct {
 	Reason        string
 	Detail        string // what its message says of the target beyond the alias (mrkdwn by package messages, e.g. the configuration a resume re-sends); set at creation or by Annotate
 	State         State
-	SyncKind      string // "flexible_sync" or "sync", as seen when requested
-	SyncBefore    string // sync state when requested: "enabled", "disabled" or ""
-	SyncAfter     string // target sync state
+	SyncKind      string // "flexible_sync" or "sync", as seen when requested; a trigger's name
+	SyncBefore    string // sync state when requested: "enabled", "disabled" or ""; a trigger's ("suspended" too)
+	SyncAfter     string // target sync state (or trigger state)
 	DecidedBy     string // who approved, denied or cancelled (Slack user ID)
 	Outcome       string // what happened, in words (an error text on failure)
 	Holder        string // the process executing it; set whenever State is Executing

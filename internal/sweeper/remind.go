@@ -17,6 +17,7 @@ func (s *Sweeper) remind(ctx context.Context) {
 	s.remindExpiring(ctx)
 	s.remindPaused(ctx)
 	s.remindReviews(ctx)
+	s.remindTriggersDisabled(ctx)
 }
 
 // expiryLead is how long before expiry a request is reminded: five minutes,
@@ -60,6 +61,12 @@ func (s *Sweeper) remindPaused(ctx context.Context) {
 		return
 	}
 	for _, pause := range last {
+		if pause.Target.Kind == store.TriggerTarget {
+			var ok bool
+			if pause, ok = s.lastSyncChange(ctx, pause); !ok {
+				continue
+			}
+		}
 		if pause.Kind != store.Pause || pause.SyncAfter != adminapi.StateDisabled || !pause.Target.Bound() {
 			continue
 		}
