@@ -27,24 +27,11 @@ func (s *Service) breakGlass(ctx context.Context, log *slog.Logger, inv Invocati
 	}
 	// Journaled executing at once: the row is the per-target lock and the
 	// record that the glass was broken, before anything is sent.
-	op, created, err := s.store.CreateOp(ctx, store.Op{
-		Key: inv.TriggerID, Kind: store.Terminate, BreakGlass: true, App: cmd.App, Target: p.target,
-		Requester: inv.UserID, RequesterName: inv.UserName, Channel: inv.ChannelID, ResponseURL: inv.ResponseURL,
-		Reason: cmd.Reason, State: store.Executing, SyncKind: p.read.Variant, SyncBefore: p.read.State, SyncAfter: adminapi.StateTerminated,
-		Holder: s.cfg.Holder, LeaseUntil: s.leaseFor(p.now),
-	}, p.now)
-	var busy *store.BusyError
-	switch {
-	case errors.As(err, &busy):
-		setOutcome(ctx, "busy")
-		s.whisper(ctx, log, inv, s.book.Busy(busy.Op, p.now))
-		return
-	case err != nil:
-		log.Error("journaling the break-glass terminate failed", "err", err)
-		s.whisper(ctx, log, inv, messages.JournalDown("record the break-glass terminate", "nothing was done"))
-		return
-	case !created:
-		log.Info("replayed break-glass ignored", "op", op.ID)
+	op, ok := s.run(ctx, log, inv, store.Op{
+		Kind: store.Terminate, BreakGlass: true, App: cmd.App, Target: p.target, Reason: cmd.Reason,
+		SyncKind: p.read.Variant, SyncBefore: p.read.State, SyncAfter: adminapi.StateTerminated,
+	}, p.now, "the break-glass terminate")
+	if !ok {
 		return
 	}
 	log = log.With("op", op.ID)

@@ -34,25 +34,9 @@ func (s *Service) change(ctx context.Context, log *slog.Logger, inv Invocation, 
 		return
 	}
 	now := s.clock.Now()
-	// Journal first: the row is the per-target lock, and a replayed
-	// envelope finds it and does nothing.
-	op, created, err := s.store.CreateOp(ctx, store.Op{
-		Key: inv.TriggerID, Kind: kind, App: cmd.App, Target: t, Requester: inv.UserID, RequesterName: inv.UserName,
-		Channel: inv.ChannelID, ResponseURL: inv.ResponseURL, Reason: cmd.Reason,
-		State: store.Executing, SyncAfter: to, Holder: s.cfg.Holder, LeaseUntil: s.leaseFor(now),
-	}, now)
-	var busy *store.BusyError
-	switch {
-	case errors.As(err, &busy):
-		setOutcome(ctx, "busy")
-		s.whisper(ctx, log, inv, s.book.Busy(busy.Op, s.clock.Now()))
-		return
-	case err != nil:
-		log.Error("journaling the command failed", "err", err)
-		s.whisper(ctx, log, inv, messages.JournalDown("record this command", "nothing was done"))
-		return
-	case !created:
-		log.Info("replayed command ignored", "op", op.ID)
+	// Journal first: the row is the per-target lock.
+	op, ok := s.run(ctx, log, inv, store.Op{Kind: kind, App: cmd.App, Target: t, Reason: cmd.Reason, SyncAfter: to}, now, "this command")
+	if !ok {
 		return
 	}
 	log = log.With("op", op.ID)

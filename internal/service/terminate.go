@@ -23,23 +23,8 @@ func (s *Service) requestTerminate(ctx context.Context, log *slog.Logger, inv In
 	if !ok {
 		return
 	}
-	op, created, err := s.store.CreateOp(ctx, store.Op{
-		Key: inv.TriggerID, Kind: store.Terminate, App: cmd.App, Target: p.target, Requester: inv.UserID, RequesterName: inv.UserName,
-		Channel: inv.ChannelID, ResponseURL: inv.ResponseURL, Reason: cmd.Reason, State: store.Pending,
-		SyncKind: p.read.Variant, SyncBefore: p.read.State, SyncAfter: adminapi.StateTerminated, ExpiresAt: p.now.Add(s.cfg.Policy.TTL),
-	}, p.now)
-	switch {
-	case err != nil:
-		log.Error("journaling the request failed", "err", err)
-		s.whisper(ctx, log, inv, messages.JournalDown("record the request", "nothing was requested"))
-		return
-	case !created:
-		log.Info("replayed request ignored", "op", op.ID)
-		return
-	}
-	log.Info("terminate requested", "op", op.ID)
-	setOutcome(ctx, "requested")
-	s.say.Announce(ctx, log, op)
+	s.request(ctx, log, inv, store.Op{Kind: store.Terminate, App: cmd.App, Target: p.target, Reason: cmd.Reason,
+		SyncKind: p.read.Variant, SyncBefore: p.read.State, SyncAfter: adminapi.StateTerminated}, p.now)
 }
 
 // prepared is what every terminate knows before it is journaled.
@@ -230,23 +215,10 @@ func (s *Service) execute(ctx context.Context, log *slog.Logger, op store.Op) {
 		s.conclude(ctx, log, op, announce.Ending{To: store.Failed, Outcome: s.book.Problem(err, op.App)})
 		return
 	}
-	now := s.clock.Now()
-	next, err := s.store.Transition(ctx, op.ID, store.Approved, store.Change{
-		To: store.Executing, Actor: "syncbot", At: now, Holder: s.cfg.Holder, LeaseUntil: s.leaseFor(now),
-	})
-	var busy *store.BusyError
-	if errors.As(err, &busy) {
-		s.conclude(ctx, log, op, announce.Ending{To: store.Failed, Outcome: messages.OutcomeBusy(busy.Op, op.App)})
+	op, ok := s.begin(ctx, log, op)
+	if !ok {
 		return
 	}
-	if err != nil {
-		log.Error("starting the terminate failed", "err", err)
-		if cur, gerr := s.store.GetOp(ctx, op.ID); gerr == nil && cur.State == store.Approved {
-			s.conclude(ctx, log, cur, announce.Ending{To: store.Failed, Outcome: messages.OutcomeStartFailed})
-		}
-		return
-	}
-	op = next
 	defer s.hold(ctx, log, op)()
 	// No update now: a running terminate reads as the approved card
 	// already shown, and a second update with the same words is noise.

@@ -113,23 +113,9 @@ func (s *Service) trigger(ctx context.Context, log *slog.Logger, inv Invocation,
 		return
 	}
 	now := s.clock.Now()
-	op, created, err := s.store.CreateOp(ctx, store.Op{
-		Key: inv.TriggerID, Kind: kind, App: cmd.App, Target: t, Requester: inv.UserID, RequesterName: inv.UserName,
-		Channel: inv.ChannelID, ResponseURL: inv.ResponseURL, Reason: cmd.Reason, State: store.Executing,
-		SyncKind: tr.Name, SyncBefore: tr.State, SyncAfter: to, Holder: s.cfg.Holder, LeaseUntil: s.leaseFor(now),
-	}, now)
-	var busy *store.BusyError
-	switch {
-	case errors.As(err, &busy):
-		setOutcome(ctx, "busy")
-		s.whisper(ctx, log, inv, s.book.Busy(busy.Op, s.clock.Now()))
-		return
-	case err != nil:
-		log.Error("journaling the command failed", "err", err)
-		s.whisper(ctx, log, inv, messages.JournalDown("record this command", "nothing was done"))
-		return
-	case !created:
-		log.Info("replayed command ignored", "op", op.ID)
+	op, ok := s.run(ctx, log, inv, store.Op{Kind: kind, App: cmd.App, Target: t, Reason: cmd.Reason,
+		SyncKind: tr.Name, SyncBefore: tr.State, SyncAfter: to}, now, "this command")
+	if !ok {
 		return
 	}
 	log = log.With("op", op.ID)
@@ -196,23 +182,8 @@ func (s *Service) requestSkipMissed(ctx context.Context, log *slog.Logger, inv I
 		return
 	}
 	now := s.clock.Now()
-	op, created, err := s.store.CreateOp(ctx, store.Op{
-		Key: inv.TriggerID, Kind: store.ResumeSkip, App: cmd.App, Target: t, Requester: inv.UserID, RequesterName: inv.UserName,
-		Channel: inv.ChannelID, ResponseURL: inv.ResponseURL, Reason: cmd.Reason, State: store.Pending,
-		SyncKind: tr.Name, SyncBefore: r.State, SyncAfter: adminapi.TriggerEnabled, ExpiresAt: now.Add(s.cfg.Policy.TTL),
-	}, now)
-	switch {
-	case err != nil:
-		log.Error("journaling the request failed", "err", err)
-		s.whisper(ctx, log, inv, messages.JournalDown("record the request", "nothing was requested"))
-		return
-	case !created:
-		log.Info("replayed request ignored", "op", op.ID)
-		return
-	}
-	log.Info("resume without the missed events requested", "op", op.ID)
-	setOutcome(ctx, "requested")
-	s.say.Announce(ctx, log, op)
+	s.request(ctx, log, inv, store.Op{Kind: store.ResumeSkip, App: cmd.App, Target: t, Reason: cmd.Reason,
+		SyncKind: tr.Name, SyncBefore: r.State, SyncAfter: adminapi.TriggerEnabled}, now)
 }
 
 // executeSkipMissed runs an approved resume without the missed events
@@ -228,23 +199,10 @@ func (s *Service) executeSkipMissed(ctx context.Context, log *slog.Logger, op st
 		s.conclude(ctx, log, op, announce.Ending{To: store.Failed, Outcome: s.problem(op, err)})
 		return
 	}
-	now := s.clock.Now()
-	next, err := s.store.Transition(ctx, op.ID, store.Approved, store.Change{
-		To: store.Executing, Actor: "syncbot", At: now, Holder: s.cfg.Holder, LeaseUntil: s.leaseFor(now),
-	})
-	var busy *store.BusyError
-	if errors.As(err, &busy) {
-		s.conclude(ctx, log, op, announce.Ending{To: store.Failed, Outcome: messages.OutcomeBusy(busy.Op, op.App)})
+	op, ok := s.begin(ctx, log, op)
+	if !ok {
 		return
 	}
-	if err != nil {
-		log.Error("starting the approved request failed", "err", err)
-		if cur, gerr := s.store.GetOp(ctx, op.ID); gerr == nil && cur.State == store.Approved {
-			s.conclude(ctx, log, cur, announce.Ending{To: store.Failed, Outcome: messages.OutcomeStartFailed})
-		}
-		return
-	}
-	op = next
 	defer s.hold(ctx, log, op)()
 	s.say.Show(ctx, log, op)
 	r, err := s.cfg.Triggers.ReadForChange(ctx, op.Target)
