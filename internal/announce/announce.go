@@ -8,6 +8,7 @@ package announce
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/syncbot/syncbot/internal/approval"
@@ -119,11 +120,13 @@ func (a *Announcer) post(ctx context.Context, log *slog.Logger, op store.Op, m m
 	if err != nil {
 		if op.ResponseURL == "" {
 			log.Warn("posting in the channel failed; it is posted again later", "op", op.ID, "err", err)
+			a.tellPeople(ctx, log, op, m)
 			return "", false
 		}
 		log.Warn("posting in the channel failed; using response_url", "op", op.ID, "err", err)
 		if err := a.Slack.Respond(ctx, op.ResponseURL, m, true); err != nil {
 			log.Warn("response_url post failed too; the message is posted again later", "op", op.ID, "err", err)
+			a.tellPeople(ctx, log, op, m)
 			return "", false
 		}
 		return "", true
@@ -134,6 +137,32 @@ func (a *Announcer) post(ctx context.Context, log *slog.Logger, op store.Op, m m
 	}
 	log.Info("channel message posted", "op", op.ID, "ts", ts)
 	return ts, true
+}
+
+// tellPeople sends how op ended to the people involved (who asked, who
+// decided), each in their direct messages with syncbot, when the channel
+// cannot be told: an outcome must reach someone. Claimed in the store, so
+// it is sent once per ending whatever retries and replicas follow; the
+// channel is still tried again later.
+func (a *Announcer) tellPeople(ctx context.Context, log *slog.Logger, op store.Op, m messages.Message) {
+	if !op.State.Final() {
+		return
+	}
+	claimed, err := a.Store.ClaimReminder(ctx, fmt.Sprintf("told/%d/%s", op.ID, op.State), a.Clock.Now())
+	if err != nil || !claimed {
+		return
+	}
+	people := []string{op.Requester}
+	if op.DecidedBy != "" && op.DecidedBy != op.Requester {
+		people = append(people, op.DecidedBy)
+	}
+	for _, user := range people {
+		if _, err := a.Slack.Post(ctx, user, m); err != nil {
+			log.Error("the outcome reached neither the channel nor a person involved", "op", op.ID, "user", user, "err", err)
+			continue
+		}
+		log.Warn("the outcome was sent to a person involved, since the channel could not be told", "op", op.ID, "user", user)
+	}
 }
 
 // Ending is how an operation ends.

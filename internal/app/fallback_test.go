@@ -3,6 +3,7 @@ package app_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/syncbot/syncbot/internal/fakeslack"
 	"github.com/syncbot/syncbot/internal/messages"
@@ -80,5 +81,35 @@ func TestApprovedCardUpdatedWhereTheBotIsNotInTheChannel(t *testing.T) {
 		if p.ReplaceOriginal && p.ResponseType == "in_channel" {
 			t.Errorf("a replacement was also posted as a new message: %+v", p)
 		}
+	}
+}
+
+// TestOutcomeReachesThePeopleWhenTheChannelCannot: the channel refuses
+// every post (archived) and the response_url fails too; the pause still
+// runs, and its outcome reaches the person who asked, in their direct
+// messages with syncbot, once, however often the channel is tried again.
+func TestOutcomeReachesThePeopleWhenTheChannelCannot(t *testing.T) {
+	e := newEnv(t)
+	e.slack.FailChannel(channel, "is_archived")
+	e.slack.FailMethod(fakeslack.ResponseURLMethod, fakeslack.Fault{Status: 404})
+	e.command(alice, "pause prod cluster upgrade")
+	e.wait("the outcome in alice's direct messages", func() bool {
+		for _, m := range e.slack.Messages(alice) {
+			if strings.Contains(m.Text, "Paused sync for prod") {
+				return true
+			}
+		}
+		return false
+	})
+	if s, _ := e.admin.SyncState(group, prodID); s != "disabled" {
+		t.Errorf("sync is %q", s)
+	}
+	e.advance(5 * time.Minute) // the healing sweep tries the channel again
+	e.advance(5 * time.Minute)
+	if n := len(e.slack.Messages(alice)); n != 1 {
+		t.Errorf("%d direct messages to alice, want 1", n)
+	}
+	if n := len(e.slack.Messages(channel)); n != 0 {
+		t.Errorf("%d messages in a channel that refuses every post", n)
 	}
 }

@@ -41,6 +41,7 @@ func (s *Server) ClearFaults() {
 	defer s.mu.Unlock()
 	s.faults = map[string]*Fault{}
 	s.refusing = map[string]bool{}
+	s.failing = map[string]string{}
 }
 
 // serveFault answers with method's fault, if one is armed, and reports
@@ -90,6 +91,15 @@ func (s *Server) RefuseBlocks(channel string) {
 	s.refusing[channel] = true
 }
 
+// FailChannel makes every post and update in channel fail with the Slack
+// error code (e.g. "channel_not_found", "is_archived"), while other
+// channels, a user's DM among them, still work.
+func (s *Server) FailChannel(channel, code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failing[channel] = code
+}
+
 // refusal is the error Slack answers for a message of text and blocks in
 // channel, or "": blocks beyond Block Kit's documented limits are
 // invalid_blocks, a text beyond 4000 characters msg_too_long, as the real
@@ -101,6 +111,9 @@ func (s *Server) refusal(channel, text string, blocks []byte) string {
 }
 
 func (s *Server) refusalLocked(channel, text string, blocks []byte) string {
+	if code := s.failing[channel]; code != "" {
+		return code
+	}
 	if s.refusing[channel] && len(blocks) > 0 && string(blocks) != "[]" {
 		return blocklimits.InvalidBlocks
 	}

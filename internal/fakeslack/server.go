@@ -115,7 +115,8 @@ type Server struct {
 	responses  []ResponsePost
 	hooks      map[string]*hook
 	faults     map[string]*Fault
-	refusing   map[string]bool // channels whose messages with blocks are refused (RefuseBlocks)
+	refusing   map[string]bool   // channels whose messages with blocks are refused (RefuseBlocks)
+	failing    map[string]string // channels whose every post and update is refused with this error (FailChannel)
 	subs       map[*subscriber]struct{}
 }
 
@@ -145,6 +146,7 @@ func New(o Options) *Server {
 		hooks:      map[string]*hook{},
 		faults:     map[string]*Fault{},
 		refusing:   map[string]bool{},
+		failing:    map[string]string{},
 		subs:       map[*subscriber]struct{}{},
 	}
 	s.api = s.apiMethods()
