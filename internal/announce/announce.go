@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/syncbot/syncbot/internal/approval"
 	"github.com/syncbot/syncbot/internal/clock"
@@ -176,11 +177,23 @@ type Ending struct {
 	Quiet bool
 }
 
+// closeWithin bounds the writes and the message that end an operation.
+const closeWithin = 10 * time.Second
+
+// closing is the context for what ends an operation (its journal entry,
+// its message): they must happen even when the command's own context was
+// cancelled (the bot shutting down mid-change), within closeWithin.
+func closing(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), closeWithin)
+}
+
 // Finish records op's ending. An op leaves executing only in the hands of
 // its holder (the store checks op.Holder); on a conflict, someone else (the
 // reconciler, another click) got there first and the journal's version is
 // returned with lost set.
 func (a *Announcer) Finish(ctx context.Context, log *slog.Logger, op store.Op, e Ending) (done store.Op, lost bool) {
+	ctx, cancel := closing(ctx)
+	defer cancel()
 	ch := store.Change{To: e.To, Actor: "syncbot", At: a.Clock.Now(), Outcome: e.Outcome, SyncBefore: e.Before, Quiet: e.Quiet}
 	if op.State == store.Executing {
 		ch.Fence = op.Holder
@@ -210,6 +223,8 @@ func (a *Announcer) Finish(ctx context.Context, log *slog.Logger, op store.Op, e
 // If the process dies in between, the message is not marked as showing
 // the outcome (MarkShown), and the reconciler shows it again.
 func (a *Announcer) Conclude(ctx context.Context, log *slog.Logger, op store.Op, e Ending) (store.Op, bool) {
+	ctx, cancel := closing(ctx)
+	defer cancel()
 	done, lost := a.Finish(ctx, log, op, e)
 	if done.MessageTS == "" {
 		done.MessageTS = op.MessageTS

@@ -93,8 +93,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 		Holder: holder, Lease: lease, Observe: m.Command, SnapshotMaxAge: cfg.SnapshotMaxAge, Triggers: triggerKind,
 	}, syncKind, st, sl, o.Clock, log.With("component", "service"))
 	sw := sweeper.New(sweeper.Config{
-		Kinds:  map[string]target.Kind{target.KindSync: syncKind, target.KindTrigger: triggerKind},
-		Holder: holder, Lease: lease, Exclusive: exclusive, Every: o.SweepEvery,
+		Kinds: map[string]target.Kind{target.KindSync: syncKind, target.KindTrigger: triggerKind},
+		// Its own holder name: a takeover by this process's sweeper must
+		// fence out this process's worker as surely as another replica's.
+		Holder: holder + "/sweeper", Lease: lease, Exclusive: exclusive, Every: o.SweepEvery,
 		RemindEvery: cfg.ReminderInterval, TTL: cfg.ApprovalTTL, Approvers: policy.Approvers(),
 	}, st, svc.Announcer(), o.Clock, log.With("component", "sweeper"))
 	bot, err := slackbot.New(slackbot.Config{

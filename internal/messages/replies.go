@@ -176,15 +176,53 @@ func OutcomeDone(before, after string) string {
 // OutcomeNoChange is a no-op's outcome.
 func OutcomeNoChange(state string) string { return "no change: already " + PlainState(state) }
 
+// Target is what an outcome is about, as its message names it: the sync of
+// an app, or one of its triggers.
+type Target struct {
+	Kind string // "sync" or "trigger" (store.Target.Kind)
+	Name string // the trigger's name; "" for sync
+}
+
+// what names t ("sync", "trigger *orders*"), and in words its state.
+func (t Target) what() string {
+	if t.Kind == "trigger" {
+		return "trigger *" + Escape(t.Name) + "*"
+	}
+	return "sync"
+}
+
+func (t Target) words(state string) string {
+	if t.Kind == "trigger" {
+		return TriggerStateWords(state)
+	}
+	return StateWords(state)
+}
+
+func (t Target) plain(state string) string {
+	if t.Kind == "trigger" {
+		return "`" + Escape(state) + "`"
+	}
+	return PlainState(state)
+}
+
 // OutcomeConfirmed: a change found done after syncbot restarted.
-func OutcomeConfirmed(after string) string {
-	return PlainState(after) + " (confirmed after syncbot restarted)"
+func OutcomeConfirmed(t Target, after string) string {
+	return t.plain(after) + " (confirmed after syncbot restarted)"
 }
 
 // OutcomeInterrupted: a change found not done after syncbot restarted.
-func OutcomeInterrupted(now string) string {
-	return fmt.Sprintf("interrupted: syncbot stopped while this was running and sync is %s. Nothing was retried; run the command again if it is still needed.", StateWords(now))
+func OutcomeInterrupted(t Target, now string) string {
+	return fmt.Sprintf("interrupted: syncbot stopped while this was running and %s is %s. Nothing was retried; run the command again if it is still needed.", t.what(), t.words(now))
 }
+
+// OutcomeSentNotSeen: the process that sent the change stopped before it
+// heard back, and Atlas does not show the change: it may yet land.
+func OutcomeSentNotSeen(t Target, now string) string {
+	return fmt.Sprintf("syncbot stopped after it began sending the change and before Atlas answered; Atlas shows %s still %s, so the change most likely never reached it. Nothing was retried: check, then run the command again if it is still needed.", t.what(), t.words(now))
+}
+
+// OutcomeShutDown: syncbot was stopping before it sent the change.
+const OutcomeShutDown = "syncbot was shutting down before it sent the change, so nothing was sent. Run the command again once it is back."
 
 // OutcomeFenceFailed: the journal could not confirm this process still
 // held the operation, so it sent nothing.
@@ -192,14 +230,14 @@ const OutcomeFenceFailed = "the journal did not answer just before the change wa
 
 // OutcomeCorrectedDone corrects an operation settled as failed while its
 // change was still on its way: Atlas shows it landed.
-func OutcomeCorrectedDone(before, now string) string {
-	return PlainState(before) + " → " + PlainState(now) + " (corrected: the change landed after syncbot had first recorded it as failed)"
+func OutcomeCorrectedDone(t Target, before, now string) string {
+	return t.plain(before) + " → " + t.plain(now) + " (corrected: the change landed after syncbot had first recorded it otherwise)"
 }
 
 // OutcomeCorrectedFailed corrects an operation recorded as done that Atlas
 // does not show.
-func OutcomeCorrectedFailed(now string) string {
-	return fmt.Sprintf("corrected: syncbot first recorded this as done, but Atlas shows sync %s.", StateWords(now))
+func OutcomeCorrectedFailed(t Target, now string) string {
+	return fmt.Sprintf("corrected: syncbot first recorded this otherwise, but Atlas shows %s %s.", t.what(), t.words(now))
 }
 
 // OutcomeInterruptedUnknownTarget: an abandoned operation whose target can
@@ -228,4 +266,12 @@ func SavedOutsideSyncbot(from string) string {
 // SavedTooOld: the saved configuration is older than SYNC_SNAPSHOT_MAX_AGE.
 func SavedTooOld(age, max time.Duration) string {
 	return fmt.Sprintf("it was saved %s ago, longer ago than `SYNC_SNAPSHOT_MAX_AGE` (%s)", Ago(age), Ago(max))
+}
+
+// TargetOf is what op is about, for its outcome's words.
+func TargetOf(op store.Op) Target {
+	if op.Target.Kind == "trigger" {
+		return Target{Kind: "trigger", Name: op.SyncKind} // a trigger op keeps its name there
+	}
+	return Target{Kind: op.Target.Kind}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/syncbot/syncbot/internal/adminapi"
 	"github.com/syncbot/syncbot/internal/announce"
@@ -30,6 +31,10 @@ func (s *Service) effect(ctx context.Context, log *slog.Logger, kind target.Kind
 		if cur, err := s.store.GetOp(ctx, op.ID); err == nil && cur.State.Final() {
 			s.say.Show(ctx, log, cur)
 		}
+		return
+	case err != nil && ctx.Err() != nil:
+		log.Warn("not sending the change: shutting down", "op", op.ID)
+		s.conclude(ctx, log, op, announce.Ending{To: store.Failed, Outcome: messages.OutcomeShutDown, Before: r.State})
 		return
 	case err != nil:
 		log.Error("not sending the change: the journal did not confirm this process holds the operation", "op", op.ID, "err", err)
@@ -80,6 +85,9 @@ func (s *Service) conclude(ctx context.Context, log *slog.Logger, op store.Op, e
 // and, where the journal says otherwise, it is corrected to what is true,
 // and so is the message.
 func (s *Service) concludeSent(ctx context.Context, log *slog.Logger, kind target.Kind, op store.Op, e announce.Ending) {
+	// The change was sent: what follows must happen even at shutdown.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	done, lost := s.say.Conclude(ctx, log, op, e)
 	setOutcome(ctx, string(done.State))
 	if !lost || !done.State.Final() {
@@ -94,9 +102,9 @@ func (s *Service) concludeSent(ctx context.Context, log *slog.Logger, kind targe
 	if done.State != store.Unknown && reached == (done.State == store.Succeeded) {
 		return // the journal already says what is true
 	}
-	to, outcome := store.Failed, messages.OutcomeCorrectedFailed(r.State)
+	to, outcome := store.Failed, messages.OutcomeCorrectedFailed(messages.TargetOf(op), r.State)
 	if reached {
-		to, outcome = store.Succeeded, messages.OutcomeCorrectedDone(e.Before, r.State)
+		to, outcome = store.Succeeded, messages.OutcomeCorrectedDone(messages.TargetOf(op), e.Before, r.State)
 	}
 	fixed, err := s.store.Amend(ctx, op.ID, done.State, store.Amendment{To: to, Outcome: outcome, Actor: "syncbot", At: s.clock.Now()})
 	if err != nil {

@@ -155,9 +155,10 @@ func TestWorkerThatLostItsLeaseSendsNothing(t *testing.T) {
 	}
 }
 
-// A change that lands after the sweeper settled its operation as failed
-// (the worker could not renew, and its PATCH was slow) is not left as a
-// lie: the worker re-reads Atlas and the journal and the card are corrected.
+// A change that lands after the sweeper settled its operation (the worker
+// could not renew, and its PATCH was slow) is not left as a lie: the
+// sweeper says unknown, not failed, and the worker re-reads Atlas and the
+// journal and the card are corrected to what is true.
 func TestLateChangeCorrectsTheJournal(t *testing.T) {
 	for name, opener := range stores {
 		t.Run(name, func(t *testing.T) {
@@ -168,8 +169,10 @@ func TestLateChangeCorrectsTheJournal(t *testing.T) {
 			done := w.commandInBackground(alice, "pause prod")
 			<-gate.entered
 			w.advanceRenewing(5, lease/4)
-			if op := w.op(1); op.State != store.Failed {
-				t.Fatalf("the sweeper did not settle the abandoned op: %s", op.State)
+			// The sweeper sees the change was fenced (it may have been
+			// sent): it settles the op unknown, never "failed, nothing sent".
+			if op := w.op(1); op.State != store.Unknown {
+				t.Fatalf("the sweeper settled the abandoned op as %s, want unknown", op.State)
 			}
 			close(gate.release)
 			<-done
@@ -286,4 +289,70 @@ func (s *slowApply) Apply(ctx context.Context, t store.Target, r target.Reading,
 	close(s.entered)
 	<-s.release
 	return s.Kind.Apply(ctx, t, r, to)
+}
+
+// The sweeper of the worker's own process takes over too when the worker
+// stops renewing (its journal connection was down): the fence must shut
+// the worker out as surely as for another replica, so nothing is sent.
+func TestOwnSweeperTakeoverFencesTheWorkerOut(t *testing.T) {
+	st := stores["sqlite"](t)()
+	defer st.Close()
+	gate := &slowRead{entered: make(chan struct{}), release: make(chan struct{})}
+	w := newWorld(t, st, worldOptions{store: failingRenew, kind: gate.wrap})
+	done := w.commandInBackground(alice, "pause prod")
+	<-gate.entered
+	for range 5 {
+		for w.clock.Waiters() < 1 {
+			<-w.clock.Added()
+		}
+		select {
+		case <-w.clock.Added():
+		default:
+		}
+		w.clock.Advance(lease / 4)
+		<-w.clock.Added()
+	}
+	// This process's own sweeper, not another replica's, takes the op
+	// over; it cannot read Atlas just now, so the op stays executing,
+	// under the sweeper's fresh lease.
+	gate.failRead.Store(true)
+	w.sw.Reconcile(t.Context(), false)
+	gate.failRead.Store(false)
+	if evs := actions(t, w, w.op(1)); !strings.Contains(evs, "reclaimed") {
+		t.Fatalf("the sweeper did not take the op over: %s", evs)
+	}
+	close(gate.release)
+	<-done
+	if n := w.patches(appA); n != 0 {
+		t.Errorf("the worker sent %d PATCHes after its own sweeper took its op over", n)
+	}
+	if op := w.op(1); op.State == store.Succeeded {
+		t.Errorf("journal %s after the worker was fenced out", op.State)
+	}
+}
+
+// slowRead holds the first read for a change until released, as a slow
+// Admin API, and fails plain reads on demand.
+type slowRead struct {
+	target.Kind
+	once             atomic.Bool
+	failRead         atomic.Bool // Read fails while set
+	entered, release chan struct{}
+}
+
+func (s *slowRead) Read(ctx context.Context, t store.Target) (target.Reading, error) {
+	if s.failRead.Load() {
+		return target.Reading{}, errors.New("atlas unreachable")
+	}
+	return s.Kind.Read(ctx, t)
+}
+
+func (s *slowRead) wrap(k target.Kind) target.Kind { s.Kind = k; return s }
+
+func (s *slowRead) ReadForChange(ctx context.Context, t store.Target) (target.Reading, error) {
+	if s.once.CompareAndSwap(false, true) {
+		close(s.entered)
+		<-s.release
+	}
+	return s.Kind.ReadForChange(ctx, t)
 }

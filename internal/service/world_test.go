@@ -167,7 +167,7 @@ func newWorld(t *testing.T, st store.Store, o worldOptions) *world {
 	policy := approval.NewPolicy(nil, 15*time.Minute)
 	trig := target.Trigger{Admin: client, Apps: apps}
 	svc := service.New(service.Config{Aliases: aliases, Policy: policy, Holder: o.holder, Lease: lease, SnapshotMaxAge: o.maxAge, Triggers: trig}, kind, st, rec, o.clock, log)
-	sw := sweeper.New(sweeper.Config{Kinds: map[string]target.Kind{target.KindSync: kind, target.KindTrigger: trig}, Holder: o.holder, Lease: lease, TTL: 15 * time.Minute},
+	sw := sweeper.New(sweeper.Config{Kinds: map[string]target.Kind{target.KindSync: kind, target.KindTrigger: trig}, Holder: o.holder + "/sweeper", Lease: lease, TTL: 15 * time.Minute},
 		st, svc.Announcer(), o.clock, log)
 	return &world{t: t, clock: o.clock, admin: o.admin, st: st, slack: rec, svc: svc, sw: sw, kind: kind}
 }

@@ -266,6 +266,10 @@ func (e *BusyError) Error() string {
 type AdoptReport struct {
 	OpsBound int // ops given the target their alias names now
 	OpsLeft  int // ops whose alias names nothing now: they stay unbound
+	// OpsOpen: requests still pending or approved. They stay unbound even
+	// when their alias resolves (it may name another app than when they
+	// were asked for), so their approval is refused: ask again.
+	OpsOpen int
 	// OpsBusy: ops whose alias resolves but that stay unbound, because
 	// another op executes on their target (or they started executing
 	// during the adoption); a later AdoptLegacy binds them.

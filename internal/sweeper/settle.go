@@ -27,10 +27,17 @@ func (s *Sweeper) settle(ctx context.Context, log *slog.Logger, op store.Op) {
 		log.Warn("reading the state of an abandoned operation failed; will retry", "err", err)
 		return
 	}
-	if r.State == op.SyncAfter {
-		op, _ = s.say.Conclude(ctx, log, op, announce.Ending{To: store.Succeeded, Outcome: messages.OutcomeConfirmed(op.SyncAfter), Before: s.startedFrom(ctx, log, op)})
-	} else {
-		op, _ = s.say.Conclude(ctx, log, op, announce.Ending{To: store.Failed, Outcome: messages.OutcomeInterrupted(r.State), Before: r.State})
+	what := messages.TargetOf(op)
+	switch {
+	case r.State == op.SyncAfter:
+		op, _ = s.say.Conclude(ctx, log, op, announce.Ending{To: store.Succeeded, Outcome: messages.OutcomeConfirmed(what, op.SyncAfter), Before: s.startedFrom(ctx, log, op)})
+	case s.effectSent(ctx, log, op):
+		// Its holder fenced and may have sent the change, which can still
+		// land: unknown, not failed. A holder still alive corrects it
+		// (Amend) when it hears back.
+		op, _ = s.say.Conclude(ctx, log, op, announce.Ending{To: store.Unknown, Outcome: messages.OutcomeSentNotSeen(what, r.State), Before: r.State})
+	default:
+		op, _ = s.say.Conclude(ctx, log, op, announce.Ending{To: store.Failed, Outcome: messages.OutcomeInterrupted(what, r.State), Before: r.State})
 	}
 	log.Info("abandoned operation settled", "state", op.State)
 }
@@ -58,4 +65,20 @@ func (s *Sweeper) startedFrom(ctx context.Context, log *slog.Logger, op store.Op
 		return adminapi.StateEnabled
 	}
 	return adminapi.StateTerminated
+}
+
+// effectSent reports whether op's audit log has its effect: the holder
+// proved its lease and went on to send the change.
+func (s *Sweeper) effectSent(ctx context.Context, log *slog.Logger, op store.Op) bool {
+	evs, err := s.store.Events(ctx, op.ID)
+	if err != nil {
+		log.Warn("reading the audit log of an abandoned operation failed", "err", err)
+		return false
+	}
+	for _, e := range evs {
+		if e.Action == "effect" {
+			return true
+		}
+	}
+	return false
 }

@@ -97,7 +97,9 @@ func adoptOps(ctx context.Context, tx *sql.Tx, alias string, t store.Target, d D
 	const bind = `UPDATE ops SET target_kind = $2, group_id = $3, app_id = $4, service_id = $5,
 		target_name = $6, target_key = $7 WHERE app = $1 AND target_kind = ''`
 	args := []any{alias, t.Kind, t.GroupID, t.AppID, t.ServiceID, t.Name, t.Key()}
-	res, err := tx.ExecContext(ctx, bind+` AND state <> 'executing'`, args...)
+	// Open requests stay unbound: the alias may name another app than the
+	// one they were asked for, so their approval is refused (ask again).
+	res, err := tx.ExecContext(ctx, bind+` AND state NOT IN ('executing', 'pending', 'approved')`, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -132,7 +134,7 @@ func adoptSnapshot(ctx context.Context, tx *sql.Tx, alias string, t store.Target
 	// Deleting first takes the row: a concurrent adopter finds it gone.
 	var (
 		syncKind, sync string
-		opID, savedAt  int64
+		opID, savedAt  int64 // opID is dropped: see the INSERT
 	)
 	err = tx.QueryRowContext(ctx,
 		`DELETE FROM snapshots WHERE app = $1 RETURNING sync_kind, sync, op_id, saved_at`, alias,
@@ -151,8 +153,10 @@ func adoptSnapshot(ctx context.Context, tx *sql.Tx, alias string, t store.Target
 			app = excluded.app, sync_kind = excluded.sync_kind, sync = excluded.sync,
 			op_id = excluded.op_id, saved_at = excluded.saved_at
 		WHERE target_snapshots.saved_at < excluded.saved_at`,
+		// No op id: whether the alias named this app when the row was saved
+		// cannot be known, so a resume asks for --saved before re-sending it.
 		t.Key(), t.Kind, t.GroupID, t.AppID, t.ServiceID, t.Name,
-		alias, syncKind, sync, opID, savedAt)
+		alias, syncKind, sync, 0, savedAt)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -171,22 +175,27 @@ func adoptSnapshot(ctx context.Context, tx *sql.Tx, alias string, t store.Target
 // refused (busy) or raced (it started executing meanwhile).
 func countLeft(ctx context.Context, tx *sql.Tx, targets map[string]store.Target, rep *store.AdoptReport) error {
 	unresolved := map[string]bool{}
-	rows, err := tx.QueryContext(ctx, `SELECT app, COUNT(*) FROM ops WHERE target_kind = '' GROUP BY app`)
+	rows, err := tx.QueryContext(ctx, `SELECT app, CASE WHEN state IN ('pending', 'approved') THEN 1 ELSE 0 END, COUNT(*)
+		FROM ops WHERE target_kind = '' GROUP BY app, CASE WHEN state IN ('pending', 'approved') THEN 1 ELSE 0 END`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			alias string
-			n     int
+			alias   string
+			open, n int
 		)
-		if err := rows.Scan(&alias, &n); err != nil {
+		if err := rows.Scan(&alias, &open, &n); err != nil {
 			return err
 		}
-		if _, ok := targets[alias]; ok {
+		_, resolves := targets[alias]
+		switch {
+		case resolves && open == 1:
+			rep.OpsOpen += n
+		case resolves:
 			rep.OpsBusy += n
-		} else {
+		default:
 			rep.OpsLeft += n
 			unresolved[alias] = true
 		}

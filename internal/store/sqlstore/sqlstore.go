@@ -58,6 +58,19 @@ const opColumns = `id, key, kind, app, requester, requester_name, channel, respo
 	holder, lease_until, created_at, updated_at, expires_at, shown, break_glass,
 	reviewed_by, reviewed_at, target_kind, group_id, app_id, service_id, target_name, detail`
 
+// finalStates lists, as SQL, every state no transition leaves
+// (approval.State.Final): a message showing one is up to date.
+var finalStates = func() string {
+	var q []string
+	for _, st := range []store.State{store.Pending, store.Approved, store.Executing, store.Succeeded,
+		store.Failed, store.Denied, store.Cancelled, store.Expired, store.Unknown} {
+		if st.Final() {
+			q = append(q, "'"+string(st)+"'")
+		}
+	}
+	return strings.Join(q, ", ")
+}()
+
 func (s *Store) errorf(format string, args ...any) error {
 	return fmt.Errorf(s.d.Name+": "+format, args...)
 }
@@ -438,8 +451,7 @@ func (s *Store) ListOps(ctx context.Context, f store.Filter) ([]store.Op, error)
 		where = append(where, "updated_at < "+arg(f.UpdatedBefore.UnixMicro()))
 	}
 	if f.Unshown {
-		where = append(where, `state IN ('succeeded', 'failed', 'denied', 'cancelled', 'expired')
-			AND shown <> state`)
+		where = append(where, `state IN (`+finalStates+`) AND shown <> state`)
 	}
 	if f.Unreviewed {
 		where = append(where, `break_glass AND reviewed_by = ''`)

@@ -68,3 +68,20 @@ func testAnnotate(t *testing.T, open Opener) {
 		t.Errorf("Annotate of an unknown op: %v, want ErrNotFound", err)
 	}
 }
+
+// testUnknownIsUnshown: an op that ended unknown is listed as unshown until
+// its message is marked, like every other ending, so healing shows it.
+func testUnknownIsUnshown(t *testing.T, open Opener) {
+	s := mustOpen(t, open)
+	run := create(t, s, pause("trigger-1", "prod"))
+	transition(t, s, run.ID, store.Executing, store.Change{Fence: "replica-1", To: store.Unknown, Actor: bot, At: at(time.Minute), Outcome: "not confirmed"})
+	if got := list(t, s, store.Filter{Unshown: true}); len(got) != 1 || got[0].ID != run.ID {
+		t.Fatalf("Unshown = %v, want T-%d", ids(got), run.ID)
+	}
+	if ok, err := s.MarkShown(t.Context(), run.ID, store.Unknown); err != nil || !ok {
+		t.Fatalf("MarkShown = %v, %v", ok, err)
+	}
+	if got := list(t, s, store.Filter{Unshown: true}); len(got) != 0 {
+		t.Errorf("Unshown after MarkShown = %v", ids(got))
+	}
+}

@@ -69,6 +69,7 @@ func Run(t *testing.T, newStore func(t *testing.T) (open func() (store.Store, er
 		{"FencedTransitions", testFencedTransitions},
 		{"Amend", testAmend},
 		{"Annotate", testAnnotate},
+		{"UnknownIsUnshown", testUnknownIsUnshown},
 		{"FenceRacesReclaim", testFenceRacesReclaim},
 		{"AdoptLegacyWithNothingToAdopt", testAdoptLegacyWithNothingToAdopt},
 		{"Ping", testPing},
