@@ -103,9 +103,9 @@ func New(o Options) (*Client, error) {
 	return &Client{
 		base: strings.TrimSuffix(u.String(), "/") + Prefix,
 		// No redirects: a redirect would carry the request elsewhere.
-		hc: &http.Client{Transport: dt, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		hc:      &http.Client{Transport: dt, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		timeout: o.Timeout, clock: o.Clock, log: o.Logger, onCall: o.OnCall,
-		retry: o.Retry.Or(retry.Policy{Attempts: 4, BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second, Total: 30 * time.Second}),
+		retry:  o.Retry.Or(retry.Policy{Attempts: 4, BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second, Total: 30 * time.Second}),
 		redact: []string{o.PublicKey, o.PrivateKey},
 	}, nil
 }
