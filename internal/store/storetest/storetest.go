@@ -70,6 +70,7 @@ func Run(t *testing.T, newStore func(t *testing.T) (open func() (store.Store, er
 		{"Amend", testAmend},
 		{"FenceRacesReclaim", testFenceRacesReclaim},
 		{"AdoptLegacyWithNothingToAdopt", testAdoptLegacyWithNothingToAdopt},
+		{"Steps", testSteps},
 		{"Ping", testPing},
 		{"Restart", testRestart},
 	}
