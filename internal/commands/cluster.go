@@ -9,7 +9,7 @@ import (
 
 var clusterVerbs = map[string]Verb{
 	"status": ClusterStatus, "state": ClusterStatus,
-	"pause": ClusterPause,
+	"pause":  ClusterPause,
 	"resume": ClusterResume, "unpause": ClusterResume,
 }
 
