@@ -14,6 +14,7 @@ import (
 	"github.com/syncbot/syncbot/internal/clock"
 	"github.com/syncbot/syncbot/internal/messages"
 	"github.com/syncbot/syncbot/internal/store"
+	"github.com/syncbot/syncbot/internal/target"
 )
 
 // Slack is how operations are told.
@@ -58,6 +59,8 @@ func (a *Announcer) Whisper(ctx context.Context, log *slog.Logger, to Asker, m m
 // Render is op's channel message as the journal has it.
 func (a *Announcer) Render(op store.Op) messages.Message {
 	switch {
+	case op.Target.Kind == target.KindCluster:
+		return a.renderCluster(op, nil, nil)
 	case op.BreakGlass:
 		return a.Book.BreakGlass(op, a.Approvers)
 	case op.Kind == store.Terminate:
@@ -76,7 +79,7 @@ func (a *Announcer) Show(ctx context.Context, log *slog.Logger, op store.Op) {
 			op.MessageTS = cur.MessageTS
 		}
 	}
-	m := a.Render(op)
+	m := a.render(ctx, op)
 	if op.MessageTS != "" {
 		if err := a.Slack.Update(ctx, op.Channel, op.MessageTS, m); err != nil {
 			log.Warn("updating the channel message failed; it is shown again later", "op", op.ID, "err", err)
@@ -98,7 +101,7 @@ func (a *Announcer) Show(ctx context.Context, log *slog.Logger, op store.Op) {
 // went through response_url or not at all).
 func (a *Announcer) Announce(ctx context.Context, log *slog.Logger, op store.Op) string {
 	defer a.shown.lock(op.ID)()
-	ts, _ := a.post(ctx, log, op, a.Render(op))
+	ts, _ := a.post(ctx, log, op, a.render(ctx, op))
 	return ts
 }
 

@@ -66,6 +66,7 @@ type StatusView struct {
 	Last         *store.Op // the latest operation on the app, if any
 	Pending      *store.Op // a terminate request waiting, if any
 	Now          time.Time
+	Cluster      string // the app's cluster, a ClusterLine; "" if unknown
 }
 
 // Status answers /sync status (ephemeral).
@@ -79,6 +80,9 @@ func (b Book) Status(v StatusView) Message {
 		fs = append(fs, "*Last operation*\n"+opLine(*v.Last))
 	} else {
 		fs = append(fs, "*Last operation*\nnone through syncbot")
+	}
+	if v.Cluster != "" {
+		fs = append(fs, v.Cluster)
 	}
 	blocks := []slack.Block{section(head), fields(fs...)}
 	if v.Pending != nil {

@@ -18,6 +18,8 @@ func (s *Service) status(ctx context.Context, log *slog.Logger, inv Invocation, 
 		last, lerr = s.store.ListOps(ctx, store.Filter{App: cmd.App, Limit: 1})
 		pending, perr = s.store.ListOps(ctx, store.Filter{App: cmd.App, States: []store.State{store.Pending}, Limit: 1})
 	})
+	var cluster string
+	waitCluster := parallel(func() { cluster = s.clusterLine(ctx, cmd.App) })
 	t, err := s.sync.Identify(ctx, cmd.App)
 	var r = struct{ State, Variant string }{}
 	v := messages.StatusView{App: cmd.App, Now: s.clock.Now()}
@@ -28,6 +30,8 @@ func (s *Service) status(ctx context.Context, log *slog.Logger, inv Invocation, 
 		v.LastDisabled = read.Since
 	}
 	wait()
+	waitCluster()
+	v.Cluster = cluster
 	if err != nil {
 		s.whisper(ctx, log, inv, messages.CouldNotRead(cmd.App, s.book.Problem(err, cmd.App)))
 		return

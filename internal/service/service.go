@@ -65,6 +65,15 @@ type Config struct {
 	Lease time.Duration
 	// Observe, if set, counts each command or click by verb and outcome.
 	Observe func(verb, outcome string)
+
+	// Cluster is the Atlas cluster kind; nil: no cluster commands.
+	Cluster ClusterKind
+	// Clusters are the aliases of SYNC_CLUSTERS, in order.
+	Clusters []string
+	// ClusterApproval: a cluster pause waits for a second person.
+	ClusterApproval bool
+	// ClusterWait bounds a resume's wait for the cluster (default 20m).
+	ClusterWait time.Duration
 }
 
 // Service runs /sync commands and button clicks.
@@ -94,6 +103,9 @@ func New(cfg Config, syncKind target.Kind, st store.Store, sl Slack, clk clock.C
 	if cfg.GroupTTL <= 0 {
 		cfg.GroupTTL = 5 * time.Minute
 	}
+	if cfg.ClusterWait <= 0 {
+		cfg.ClusterWait = 20 * time.Minute
+	}
 	book := messages.New(cfg.Command)
 	cfg.Command = book.Command
 	return &Service{cfg: cfg, sync: syncKind, store: st, slack: sl, clock: clk, log: log, book: book,
@@ -114,7 +126,7 @@ func (s *Service) HandleCommand(ctx context.Context, inv Invocation) {
 		s.observe("unknown", "ignored")
 		return
 	}
-	cmd, err := commands.Parse(inv.Text, s.cfg.Aliases, s.cfg.Command)
+	cmd, err := commands.ParseWith(inv.Text, s.cfg.Aliases, s.cfg.Clusters, s.cfg.Command)
 	if err != nil {
 		log.Info("usage error", "text_len", len(inv.Text))
 		s.observe("unknown", "usage_error")
@@ -150,6 +162,16 @@ func (s *Service) HandleCommand(ctx context.Context, inv Invocation) {
 		s.cancel(ctx, log, inv, cmd)
 	case commands.Ack:
 		s.acknowledge(ctx, log, inv, cmd)
+	case commands.ClusterStatus:
+		s.clusterStatus(ctx, log, inv, cmd)
+	case commands.ClusterPause:
+		if s.authorize(ctx, log, inv, cmd) {
+			s.requestClusterPause(ctx, log, inv, cmd)
+		}
+	case commands.ClusterResume:
+		if s.authorize(ctx, log, inv, cmd) {
+			s.clusterResume(ctx, log, inv, cmd)
+		}
 	}
 }
 

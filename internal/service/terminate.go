@@ -131,7 +131,8 @@ func (s *Service) cancel(ctx context.Context, log *slog.Logger, inv Invocation, 
 // cancel and, for the one approval the store lets win, runs the terminate.
 func (s *Service) decide(ctx context.Context, log *slog.Logger, id int64, user string, act approval.Action, click *Click, tell func(messages.Message)) {
 	op, err := s.store.GetOp(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && op.Kind != store.Terminate) {
+	// A request is a terminate or a cluster pause: only they wait for a decision.
+	if errors.Is(err, store.ErrNotFound) || (err == nil && op.Kind != store.Terminate && op.Target.Kind != target.KindCluster) {
 		tell(messages.NoSuchRequest(id))
 		return
 	}
@@ -204,7 +205,11 @@ func (s *Service) decide(ctx context.Context, log *slog.Logger, id int64, user s
 	setOutcome(ctx, string(next.State))
 	// The card loses its buttons at once, before anything else is read.
 	s.say.Show(ctx, log, next)
-	if next.State == store.Approved {
+	switch {
+	case next.State != store.Approved:
+	case next.Target.Kind == target.KindCluster:
+		s.executeCluster(ctx, log, next)
+	default:
 		s.execute(ctx, log, next)
 	}
 }
