@@ -259,7 +259,9 @@ func (s *Service) lost(ctx context.Context, log *slog.Logger, op store.Op) {
 	}
 }
 
-func doneOrSkipped(st store.Step) bool { return st.State == store.StepDone || st.State == store.StepSkipped }
+func doneOrSkipped(st store.Step) bool {
+	return st.State == store.StepDone || st.State == store.StepSkipped
+}
 
 // pauseCluster runs an executing cluster pause from its last journaled
 // step: each app's sync is paused (a journaled step each), and only when
