@@ -21,6 +21,7 @@ import (
 	"github.com/syncbot/syncbot/internal/clock"
 	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
+	"github.com/syncbot/syncbot/internal/fakeatlas"
 	"github.com/syncbot/syncbot/internal/messages"
 	"github.com/syncbot/syncbot/internal/service"
 	"github.com/syncbot/syncbot/internal/store"
@@ -112,6 +113,9 @@ type worldOptions struct {
 	admin  *fakeadmin.Server // shared with another process
 	clock  *clock.Fake
 	slack  *recorder // the same channel as another process
+	// atlas, if set, turns clusters on (cluster_test.go).
+	atlas   *fakeatlas.Server
+	cluster clusterOptions
 }
 
 // newAdmin is a fake Admin API with apps A and B, both running Flexible
@@ -163,8 +167,13 @@ func newWorld(t *testing.T, st store.Store, o worldOptions) *world {
 		rec = &recorder{updates: map[string]messages.Message{}}
 	}
 	policy := approval.NewPolicy(nil, 15*time.Minute)
-	svc := service.New(service.Config{Aliases: aliases, Policy: policy, Holder: o.holder, Lease: lease}, kind, st, rec, o.clock, log)
-	sw := sweeper.New(sweeper.Config{Kinds: map[string]target.Kind{target.KindSync: kind}, Holder: o.holder, Lease: lease, TTL: 15 * time.Minute},
+	cfg := service.Config{Aliases: aliases, Policy: policy, Holder: o.holder, Lease: lease}
+	kinds := map[string]target.Kind{target.KindSync: kind}
+	if o.atlas != nil {
+		withClusters(t, &cfg, kinds, o, client, kind, apps)
+	}
+	svc := service.New(cfg, kind, st, rec, o.clock, log)
+	sw := sweeper.New(sweeper.Config{Kinds: kinds, Holder: o.holder, Lease: lease, TTL: 15 * time.Minute, Continue: svc.Continue},
 		st, svc.Announcer(), o.clock, log)
 	return &world{t: t, clock: o.clock, admin: o.admin, st: st, slack: rec, svc: svc, sw: sw, kind: kind}
 }
