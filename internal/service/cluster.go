@@ -707,14 +707,16 @@ func (s *Service) waitForCluster(ctx context.Context, log *slog.Logger, op store
 
 // Continue takes over a cluster operation another process left executing
 // (the sweeper reclaimed it for this process) and runs it on from its last
-// journaled step, in the background. false: not a cluster operation.
+// journaled step, in the background until it ends or ctx does (Wait waits
+// for it). false: not a cluster operation.
 func (s *Service) Continue(ctx context.Context, op store.Op) bool {
 	if op.Target.Kind != target.KindCluster || s.cfg.Cluster == nil {
 		return false
 	}
 	log := s.log.With("op", op.ID, "app", op.App)
 	log.Info("continuing a cluster operation from its last journaled step", "kind", op.Kind)
-	ctx = context.WithoutCancel(ctx)
+	// ctx is the sweeper's: on shutdown the op stops where it is, its
+	// lease runs out, and the next process continues it.
 	s.running.Go(func() {
 		defer s.hold(ctx, log, op)()
 		if op.Kind == store.Resume {
