@@ -17,8 +17,12 @@ import (
 // (same key, HTTP Digest) over SYNC_CLUSTERS and the clusters of the apps
 // of SYNC_APPS. It returns the cluster aliases, in order.
 func clusters(cfg config.Config, clk clock.Clock, log *slog.Logger, admin *adminapi.Client, sync target.Kind, apps map[string]adminapi.App, m *metrics.Metrics) (target.Cluster, []string, error) {
+	base := cfg.AtlasAPIURL
+	if base == "" { // a Config built by hand (tests, the playground): Load's default
+		base = "https://cloud.mongodb.com"
+	}
 	atlas, err := atlasapi.New(atlasapi.Options{
-		BaseURL: cfg.AtlasAPIURL, PublicKey: cfg.AtlasPublicKey.Reveal(), PrivateKey: cfg.AtlasPrivateKey.Reveal(),
+		BaseURL: base, PublicKey: cfg.AtlasPublicKey.Reveal(), PrivateKey: cfg.AtlasPrivateKey.Reveal(),
 		Timeout: cfg.AdminTimeout, Clock: clk, Logger: log.With("component", "atlasapi"), OnCall: m.AdminCall,
 	})
 	if err != nil {

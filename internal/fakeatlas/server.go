@@ -46,6 +46,9 @@ type Options struct {
 	// Transition is how long a pause or resume keeps the cluster UPDATING
 	// (default 5 minutes of Clock time).
 	Transition time.Duration
+	// BeforePatch, if set, sees each authenticated PATCH body before it is
+	// handled (a test's look at the world as the PATCH goes out).
+	BeforePatch func(body string)
 }
 
 // Cluster is one cluster as the fake holds it.

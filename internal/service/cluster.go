@@ -353,6 +353,13 @@ func (s *Service) pauseCluster(ctx context.Context, log *slog.Logger, op store.O
 	if !s.step(ctx, log, op, store.Step{Name: stepCluster, State: store.StepStarted}) {
 		return
 	}
+	s.patchClusterPaused(ctx, log, op, cl, paused)
+}
+
+// patchClusterPaused sends the pause PATCH of a started cluster step and
+// concludes the op; paused are the apps whose sync it paused first.
+func (s *Service) patchClusterPaused(ctx context.Context, log *slog.Logger, op store.Op, cl atlasapi.Cluster, paused []string) {
+	k := s.cfg.Cluster
 	r := target.Reading{State: target.ClusterRunning, Variant: cl.InstanceSize}
 	if !s.fence(ctx, log, op, k.Effect(r, target.ClusterPaused)) {
 		return
@@ -360,7 +367,7 @@ func (s *Service) pauseCluster(ctx context.Context, log *slog.Logger, op store.O
 	if err := k.Apply(ctx, op.Target, r, target.ClusterPaused); err != nil {
 		why := s.book.ClusterProblem(err, op.App)
 		s.step(ctx, log, op, store.Step{Name: stepCluster, State: store.StepFailed, Detail: why})
-		fail("Atlas did not pause the cluster: " + why + stillPaused(paused))
+		s.conclude(ctx, log, op, announce.Ending{To: store.Failed, Outcome: "Atlas did not pause the cluster: " + why + stillPaused(paused)})
 		return
 	}
 	s.step(ctx, log, op, store.Step{Name: stepCluster, State: store.StepDone, Detail: "running → paused"})
@@ -384,8 +391,15 @@ func (s *Service) finishClusterPause(ctx context.Context, log *slog.Logger, op s
 		s.conclude(ctx, log, op, announce.Ending{To: store.Succeeded, Outcome: "running → paused" + pausedList(paused), Before: target.ClusterRunning})
 		return
 	}
-	// Started, and the cluster runs: the PATCH did not land (or failed).
-	// Not sent again: whoever asked decides, with the syncs still paused.
+	// Started, and the cluster runs. If the journal shows the PATCH never
+	// went out (the process stopped before its fence), it is sent now;
+	// one that went out is not sent again for the same approval: whoever
+	// asked decides, with the syncs still paused.
+	effect := s.cfg.Cluster.Effect(target.Reading{}, target.ClusterPaused)
+	if sent, err := s.effectSent(ctx, op, effect, steps[stepCluster].At); !sent && err == nil && refusePause(op.Target.Name, cl) == "" {
+		s.patchClusterPaused(ctx, log, op, cl, paused)
+		return
+	}
 	s.conclude(ctx, log, op, announce.Ending{To: store.Failed, Outcome: "The cluster was not paused (the process pausing it stopped before Atlas confirmed)." + stillPaused(paused)})
 }
 
@@ -560,27 +574,17 @@ func (s *Service) resumeCluster(ctx context.Context, log *slog.Logger, op store.
 	if st := steps[stepCluster]; !doneOrSkipped(st) {
 		switch {
 		case cl.Paused && st.State == "":
-			if !s.step(ctx, log, op, store.Step{Name: stepCluster, State: store.StepStarted}) {
-				return
-			}
-			r := target.Reading{State: target.ClusterPaused, Variant: cl.InstanceSize}
-			if !s.fence(ctx, log, op, k.Effect(r, target.ClusterRunning)) {
-				return
-			}
-			if err := k.Apply(ctx, op.Target, r, target.ClusterRunning); err != nil {
-				why := s.book.ClusterProblem(err, op.App)
-				s.step(ctx, log, op, store.Step{Name: stepCluster, State: store.StepFailed, Detail: why})
-				fail("Atlas did not resume the cluster: " + why)
-				return
-			}
-			if !s.step(ctx, log, op, store.Step{Name: stepCluster, State: store.StepDone, Detail: "paused → running"}) {
+			if !s.step(ctx, log, op, store.Step{Name: stepCluster, State: store.StepStarted}) ||
+				!s.resumeClusterPatch(ctx, log, op, cl, fail) {
 				return
 			}
 		case cl.Paused:
-			// Started before a restart, and the cluster is still paused:
-			// the PATCH did not land. Not sent again blindly.
-			fail("The cluster is still paused: the process resuming it stopped before Atlas confirmed. Run the resume again.")
-			return
+			// Started before a restart, and the read shows the cluster
+			// still paused: the PATCH was not sent, or did not take
+			// effect. A resume restores service, so it is sent (again).
+			if !s.resumeClusterPatch(ctx, log, op, cl, fail) {
+				return
+			}
 		case st.State == store.StepStarted:
 			if !s.step(ctx, log, op, store.Step{Name: stepCluster, State: store.StepDone, Detail: "paused → running"}) {
 				return
@@ -656,6 +660,39 @@ func (s *Service) resumeCluster(ctx context.Context, log *slog.Logger, op store.
 		out += "; sync resumed for " + messages.List(resumed)
 	}
 	s.conclude(ctx, log, op, announce.Ending{To: store.Succeeded, Outcome: out, Before: op.SyncBefore})
+}
+
+// resumeClusterPatch sends the resume PATCH of a started cluster step and
+// journals how it went; false: stop (failed, or no longer held).
+func (s *Service) resumeClusterPatch(ctx context.Context, log *slog.Logger, op store.Op, cl atlasapi.Cluster, fail func(string)) bool {
+	k := s.cfg.Cluster
+	r := target.Reading{State: target.ClusterPaused, Variant: cl.InstanceSize}
+	if !s.fence(ctx, log, op, k.Effect(r, target.ClusterRunning)) {
+		return false
+	}
+	if err := k.Apply(ctx, op.Target, r, target.ClusterRunning); err != nil {
+		why := s.book.ClusterProblem(err, op.App)
+		s.step(ctx, log, op, store.Step{Name: stepCluster, State: store.StepFailed, Detail: why})
+		fail("Atlas did not resume the cluster: " + why)
+		return false
+	}
+	return s.step(ctx, log, op, store.Step{Name: stepCluster, State: store.StepDone, Detail: "paused → running"})
+}
+
+// effectSent reports whether op's journal has effect after since: Fence
+// writes it just before the request goes out, so without it the request
+// was never sent.
+func (s *Service) effectSent(ctx context.Context, op store.Op, effect string, since time.Time) (bool, error) {
+	events, err := s.store.Events(ctx, op.ID)
+	if err != nil {
+		return true, err // unknown: assume it went out
+	}
+	for _, e := range events {
+		if e.Action == "effect" && e.Detail == effect && !e.At.Before(since) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // waitForCluster polls the cluster, with a doubling wait on the clock,

@@ -71,8 +71,9 @@ func newAtlas(t *testing.T, clk *clock.Fake, tier, provider string) *fakeatlas.S
 // two apps on Cluster0: prod (A) and staging (B).
 var bothApps = map[string]string{"prod": appA, "staging": appB}
 
-// drive moves the clock a minute whenever someone parks on it, until done
-// closes: a resume's polls and the lease renewals all get their turn.
+// drive moves the clock a minute (the longest wait between a resume's
+// polls, and a quarter of the lease, which is renewed each minute)
+// whenever someone parks on it, until done closes.
 func drive(t *testing.T, clk *clock.Fake, done <-chan struct{}) {
 	t.Helper()
 	for {
