@@ -184,3 +184,21 @@ func TestClusterResumeRestartMidWaitEndToEnd(t *testing.T) {
 		t.Errorf("resumes: prod %d, legacy %d; want one each", syncPatches(e, prodID, "enabled"), syncPatches(e, legacyID, "enabled"))
 	}
 }
+
+// A paused cluster is reminded every SYNC_REMINDER_INTERVAL, and a day
+// before Atlas resumes it by itself.
+func TestClusterPausedRemindersEndToEnd(t *testing.T) {
+	e, _, _ := clusterEnv(t, "M10", "", func(c *config.Config) { c.ClusterApproval = config.ApprovalNone })
+	e.command(alice, "cluster pause prod maintenance")
+	e.channelMessage("cluster Cluster0 is paused")
+	// A jump made while the sweeper is still busy is seen by its next
+	// wait only: untilMessage steps on until the sweep that posts.
+	e.advance(24 * time.Hour)
+	e.untilMessage("Cluster Cluster0 is still paused (1 day)")
+	e.advance(28 * 24 * time.Hour)
+	e.untilMessage("Cluster Cluster0 is still paused (29 days)")
+	m := e.channelMessage("Cluster Cluster0 is still paused (29 days)")
+	if !strings.Contains(readable(m.Blocks), "Atlas resumes it by itself in") {
+		t.Errorf("no warning of the automatic resume: %s", readable(m.Blocks))
+	}
+}
