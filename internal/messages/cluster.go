@@ -115,6 +115,8 @@ func stepLines(steps []store.Step) string {
 				what = "the cluster"
 			case "wait":
 				what = "waiting for the cluster to be IDLE"
+			case "oplog":
+				what = "oplog window"
 			default:
 				what = s.Name
 			}
@@ -297,3 +299,24 @@ func (b Book) ClusterProblem(err error, alias string) string {
 	}
 	return b.Problem(err, alias)
 }
+
+// kindLabel is what an operation does, in history and pending: a cluster
+// operation says so.
+func kindLabel(op store.Op) string {
+	if op.Target.Kind == clusterKind {
+		return "cluster " + string(op.Kind)
+	}
+	return string(op.Kind)
+}
+
+// targetLabel names what an operation changes: the alias, and for a
+// cluster its name too.
+func targetLabel(op store.Op) string {
+	if op.Target.Kind == clusterKind && op.Target.Name != "" {
+		return Escape(op.Target.Name) + " (" + op.App + ")"
+	}
+	return op.App
+}
+
+// clusterKind is target.KindCluster (messages does not import target).
+const clusterKind = "cluster"

@@ -21,8 +21,8 @@ func (b Book) Pending(ops, reviews []store.Op, now time.Time) Message {
 	if len(ops) > 0 {
 		lines := make([]string, len(ops))
 		for i, op := range ops {
-			lines[i] = fmt.Sprintf("• *%s* terminate *%s*, asked by %s %s ago, expires %s: %s",
-				OpName(op.ID), op.App, Mention(op.Requester), Ago(now.Sub(op.CreatedAt)), When(op.ExpiresAt), Escape(Clip(op.Reason, 80)))
+			lines[i] = fmt.Sprintf("• *%s* %s *%s*, asked by %s %s ago, expires %s: %s",
+				OpName(op.ID), kindLabel(op), targetLabel(op), Mention(op.Requester), Ago(now.Sub(op.CreatedAt)), When(op.ExpiresAt), Escape(Clip(op.Reason, 80)))
 		}
 		blocks = append(append(append(blocks, section("*Waiting for approval*")), sections(lines)...),
 			note(fmt.Sprintf("Approve or deny on each card in its channel; the requester can withdraw with %s.", b.typed("cancel", "T-…"))))
@@ -55,7 +55,7 @@ func (b Book) History(app string, ops []store.Op) Message {
 	lines := make([]string, len(ops))
 	for i, op := range ops {
 		id := OpName(op.ID)
-		l := fmt.Sprintf("• %s *%s* %s (%s) by %s: *%s*", When(op.CreatedAt), op.Kind, op.App, id, Mention(op.Requester), op.State)
+		l := fmt.Sprintf("• %s *%s* %s (%s) by %s: *%s*", When(op.CreatedAt), kindLabel(op), targetLabel(op), id, Mention(op.Requester), op.State)
 		switch {
 		case op.BreakGlass:
 			l = fmt.Sprintf("• %s 🚨 *break-glass %s* (%s) %s by %s, without approval: *%s*", When(op.CreatedAt), op.Kind, id, op.App, Mention(op.Requester), op.State)

@@ -46,6 +46,9 @@ func (b Book) Help(apps []string) Message {
 		fmt.Sprintf("`%s pending`: terminate requests waiting for approval, break-glass operations waiting for review", c),
 		fmt.Sprintf("`%s cancel T-42`: withdraw your own pending request", c),
 		fmt.Sprintf("`%s ack T-42`: an approver acknowledges a break-glass operation, closing its review", c),
+		fmt.Sprintf("`%s cluster status &lt;app or cluster&gt;`: the Atlas cluster: tier, paused or running, its apps and their sync", c),
+		fmt.Sprintf("`%s cluster pause &lt;app or cluster&gt; &lt;reason…&gt;`: needs approval; pauses sync of every app on it, then the cluster", c),
+		fmt.Sprintf("`%s cluster resume &lt;app or cluster&gt;`: resumes the cluster, waits until it is IDLE, then the syncs its pause paused", c),
 	}
 	return Message{
 		Text: strings.Join(lines, "\n"),
