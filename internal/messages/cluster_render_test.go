@@ -62,8 +62,8 @@ func clusterGoldenCases() map[string]messages.Message {
 		"cluster_status_paused": book.ClusterStatus(messages.ClusterView{Alias: "prod", Name: "Cluster0", Tier: "M10", StateName: "IDLE", Paused: true,
 			Apps: clusterApps, OplogHours: 24, Last: ptr(decided(clusterOp(store.Pause, store.Succeeded))), Now: t0}),
 		"cluster_reminder_autoresume": book.ClusterPausedReminder(clusterOp(store.Pause, store.Succeeded), t0.Add(29*24*time.Hour+time.Hour)),
-		"cluster_history": book.History("", []store.Op{resumeDone, decided(clusterOp(store.Pause, store.Succeeded))}),
-		"cluster_pending": book.Pending([]store.Op{clusterOp(store.Pause, store.Pending)}, nil, t0.Add(time.Minute)),
+		"cluster_history":             book.History("", []store.Op{resumeDone, decided(clusterOp(store.Pause, store.Succeeded))}),
+		"cluster_pending":             book.Pending([]store.Op{clusterOp(store.Pause, store.Pending)}, nil, t0.Add(time.Minute)),
 	}
 }
 
