@@ -92,6 +92,9 @@ func Check(ctx context.Context, cfg config.Config, log *slog.Logger, w io.Writer
 		sync, err := admin.Sync(ctx, apps[alias])
 		line("app "+alias, err, fmt.Sprintf("%s, state %q (%s)", sync.Kind, sync.State, messages.PlainState(sync.State)))
 	}
+	if loginErr == nil || len(cfg.Clusters) > 0 {
+		checkClusters(ctx, cfg, log, admin, apps, aliases, loginErr == nil, line)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncbot/syncbot/internal/app"
 	"github.com/syncbot/syncbot/internal/config"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
 	"github.com/syncbot/syncbot/internal/fakeatlas"
@@ -22,11 +23,9 @@ func clusterEnv(t *testing.T, tier, provider string, opts ...envOpt) (*env, *fak
 	t.Helper()
 	e := newEnvWithoutBot(t, opts...)
 	seen := &atPatch{}
-	fa := fakeatlas.New(fakeatlas.Options{PublicKey: pubKey, PrivateKey: privKey, Clock: e.clock, Transition: 3 * time.Minute,
-		BeforePatch: func(body string) { seen.note(e, body) }})
-	t.Cleanup(fa.Close)
+	fa := e.atlas
+	fa.SetBeforePatch(func(body string) { seen.note(e, body) })
 	fa.AddCluster(fakeatlas.Cluster{GroupID: group, Name: "Cluster0", InstanceSize: tier, Provider: provider})
-	e.cfg.AtlasAPIURL = fa.URL()
 	if e.cfg.ClusterApproval == "" {
 		e.cfg.ClusterApproval = config.ApprovalRequired
 	}
@@ -200,5 +199,29 @@ func TestClusterPausedRemindersEndToEnd(t *testing.T) {
 	m := e.channelMessage("Cluster Cluster0 is still paused (29 days)")
 	if !strings.Contains(readable(m.Blocks), "Atlas resumes it by itself in") {
 		t.Errorf("no warning of the automatic resume: %s", readable(m.Blocks))
+	}
+}
+
+func TestCheckReadsEachClusterOnce(t *testing.T) {
+	e := newEnvWithoutBot(t, func(c *config.Config) {
+		c.Clusters = []config.Cluster{{Alias: "free", GroupID: group, Name: "Free0"}}
+	})
+	e.atlas.AddCluster(fakeatlas.Cluster{GroupID: group, Name: "Free0", InstanceSize: "M0", Provider: "TENANT"})
+	var out strings.Builder
+	if err := app.Check(t.Context(), e.cfg, discardLogger(), &out); err != nil {
+		t.Fatalf("Check: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"cluster Free0 (free)", "M0, running IDLE; Atlas does not pause this tier", "cluster Cluster0 (prod)", "M10, running IDLE; Atlas can pause it"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check lacks %q:\n%s", want, out.String())
+		}
+	}
+	if n := strings.Count(out.String(), "cluster Cluster0"); n != 1 {
+		t.Errorf("Cluster0 checked %d times (three apps run on it); want once:\n%s", n, out.String())
+	}
+	for _, c := range e.atlas.Calls() {
+		if c.Method != http.MethodGet {
+			t.Errorf("check sent %s %s", c.Method, c.Path)
+		}
 	}
 }

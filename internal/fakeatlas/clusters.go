@@ -202,8 +202,11 @@ func jsonType(v any) string {
 func (s *Server) handlePatch(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	body := string(raw)
-	if s.opts.BeforePatch != nil {
-		s.opts.BeforePatch(body)
+	s.mu.Lock()
+	before := s.beforePatch
+	s.mu.Unlock()
+	if before != nil {
+		before(body)
 	}
 	if st, d := acceptable(r, true); st != 0 {
 		s.record(w, r, body, func() (int, any) { return st, errBody(st, "INVALID_VERSION_DATE", d) })

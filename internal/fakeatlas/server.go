@@ -46,9 +46,6 @@ type Options struct {
 	// Transition is how long a pause or resume keeps the cluster UPDATING
 	// (default 5 minutes of Clock time).
 	Transition time.Duration
-	// BeforePatch, if set, sees each authenticated PATCH body before it is
-	// handled (a test's look at the world as the PATCH goes out).
-	BeforePatch func(body string)
 }
 
 // Cluster is one cluster as the fake holds it.
@@ -96,6 +93,8 @@ type Server struct {
 	latency  time.Duration
 	hold     chan struct{}
 	held     int
+	// beforePatch sees each PATCH body first (SetBeforePatch).
+	beforePatch func(body string)
 }
 
 // New starts a fake on 127.0.0.1; Close it when done.
@@ -149,6 +148,14 @@ func (s *Server) AddCluster(c Cluster) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clusters[key(c.GroupID, c.Name)] = &c
+}
+
+// SetBeforePatch makes f see each authenticated PATCH body before it is
+// handled (a test's look at the world as the PATCH goes out).
+func (s *Server) SetBeforePatch(f func(body string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.beforePatch = f
 }
 
 // Cluster returns a copy of a cluster as it is now.
