@@ -37,8 +37,10 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, body string, rea
 	if f != nil {
 		status, out = f.Status, errBody(f.Status, f.Code, "injected fault")
 	}
-	s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, Status: status, Body: body})
+	c := Call{Method: r.Method, Path: r.URL.Path, Status: status, Body: body, At: s.opts.Clock.Now()}
+	s.calls = append(s.calls, c)
 	s.mu.Unlock()
+	s.notify(c)
 	w.Header().Set("Content-Type", mediaFor(r.URL.Path))
 	if status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", "1")

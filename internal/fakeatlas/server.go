@@ -62,9 +62,10 @@ type Cluster struct {
 
 // Call is one request that passed authentication (or 401: Status 401).
 type Call struct {
-	Method, Path string
+	Method, Path string // Path in full, /api/atlas/v2/…
 	Status       int
 	Body         string
+	At           time.Time // on the fake's clock
 }
 
 // Fault answers matching requests with Status (and errorCode Code)
@@ -95,6 +96,8 @@ type Server struct {
 	held     int
 	// beforePatch sees each PATCH body first (SetBeforePatch).
 	beforePatch func(body string)
+	subs        map[int]func(Call)
+	nextSub     int
 }
 
 // New starts a fake on 127.0.0.1; Close it when done.
@@ -105,7 +108,7 @@ func New(o Options) *Server {
 	if o.Transition <= 0 {
 		o.Transition = 5 * time.Minute
 	}
-	s := &Server{opts: o, clusters: map[string]*Cluster{}, nonces: map[string]bool{}}
+	s := &Server{opts: o, clusters: map[string]*Cluster{}, nonces: map[string]bool{}, subs: map[int]func(Call){}}
 	mux := http.NewServeMux()
 	const c = "/api/atlas/v2/groups/{group}/clusters/{name}"
 	mux.HandleFunc("GET "+c, s.handleGet)
@@ -158,6 +161,33 @@ func (s *Server) SetBeforePatch(f func(body string)) {
 	s.beforePatch = f
 }
 
+// Subscribe calls fn with each call once it is answered (off the fake's
+// lock); cancel stops it.
+func (s *Server) Subscribe(fn func(Call)) (cancel func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextSub
+	s.nextSub++
+	s.subs[id] = fn
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.subs, id)
+	}
+}
+
+func (s *Server) notify(c Call) {
+	s.mu.Lock()
+	subs := make([]func(Call), 0, len(s.subs))
+	for _, f := range s.subs {
+		subs = append(subs, f)
+	}
+	s.mu.Unlock()
+	for _, f := range subs {
+		f(c)
+	}
+}
+
 // Cluster returns a copy of a cluster as it is now.
 func (s *Server) Cluster(group, name string) Cluster {
 	s.mu.Lock()
@@ -168,6 +198,9 @@ func (s *Server) Cluster(group, name string) Cluster {
 	}
 	return *c
 }
+
+// Now is the fake's clock.
+func (s *Server) Now() time.Time { return s.opts.Clock.Now() }
 
 // SetUpdating makes a cluster UPDATING (for another reason) for d.
 func (s *Server) SetUpdating(group, name string, d time.Duration) {

@@ -80,7 +80,7 @@ func (h *hub) appsHTML() template.HTML {
 		}
 		vs = append(vs, v)
 	}
-	return execute("apps", vs)
+	return execute("apps", append(vs, h.clusterViews()...))
 }
 
 type callView struct {
