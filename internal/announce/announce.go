@@ -60,7 +60,7 @@ func (a *Announcer) Whisper(ctx context.Context, log *slog.Logger, to Asker, m m
 func (a *Announcer) Render(op store.Op) messages.Message {
 	switch {
 	case op.Target.Kind == target.KindCluster:
-		return a.renderCluster(op, nil, nil)
+		return a.renderCluster(op, messages.ClusterPreview{}, nil)
 	case op.BreakGlass:
 		return a.Book.BreakGlass(op, a.Approvers)
 	case op.Kind == store.Terminate:

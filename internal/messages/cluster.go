@@ -19,6 +19,17 @@ type AppSync struct {
 	State string `json:"state"`
 }
 
+// ClusterPreview is what a cluster pause's card previewed: the journal
+// keeps it (as the cluster's snapshot, tagged with the op) and the
+// approval is bound to it.
+type ClusterPreview struct {
+	Tier string    `json:"tier"`
+	Apps []AppSync `json:"apps"`
+	// Others are App Services apps linked to the cluster that syncbot does
+	// not manage (where the key can list the project's apps).
+	Others []string `json:"others,omitempty"`
+}
+
 // ClusterView is a cluster as read, for status.
 type ClusterView struct {
 	Alias      string // what was typed: a cluster's alias or an app's
@@ -136,7 +147,7 @@ func stepLines(steps []store.Step) string {
 // ClusterCard is the cluster pause, from its approval card (or, without
 // approval, its announcement) to its outcome; apps is what the card
 // previewed, steps what the journal has done.
-func (b Book) ClusterCard(op store.Op, apps []AppSync, steps []store.Step, now time.Time) Message {
+func (b Book) ClusterCard(op store.Op, p ClusterPreview, steps []store.Step, now time.Time) Message {
 	id, name := OpName(op.ID), Escape(op.Target.Name)
 	var head, plain string
 	var tail []slack.Block
@@ -185,7 +196,10 @@ func (b Book) ClusterCard(op store.Op, apps []AppSync, steps []store.Step, now t
 		fields("*Requested by*\n"+Mention(op.Requester), "*Cluster*\n"+name+" ("+Escape(op.SyncKind)+")",
 			"*Change*\nrunning → paused", "*Requested*\n"+When(op.CreatedAt)),
 		section("*Reason:* " + Escape(op.Reason)),
-		section("*Apps on it (sync paused first)*\n" + appLines(apps)),
+		section("*Apps on it (sync paused first)*\n" + appLines(p.Apps)),
+	}
+	if len(p.Others) > 0 {
+		blocks = append(blocks, section(fmt.Sprintf("*Also linked to it, not managed by syncbot* (their sync is not paused): %s", Escape(strings.Join(p.Others, ", ")))))
 	}
 	if s := stepLines(steps); s != "" {
 		blocks = append(blocks, section("*Steps*\n"+s))

@@ -44,11 +44,11 @@ func clusterGoldenCases() map[string]messages.Message {
 	resumeDone := clusterOp(store.Resume, store.Succeeded)
 	resumeDone.Outcome = "paused → running; sync resumed for `legacy`, `prod`"
 	return map[string]messages.Message{
-		"cluster_card_pending": book.ClusterCard(clusterOp(store.Pause, store.Pending), clusterApps, nil, t0),
-		"cluster_card_running": book.ClusterCard(decided(clusterOp(store.Pause, store.Executing)), clusterApps, pauseSteps[:2], t0),
-		"cluster_card_paused": book.ClusterCard(decided(clusterOp(store.Pause, store.Succeeded)), clusterApps,
+		"cluster_card_pending": book.ClusterCard(clusterOp(store.Pause, store.Pending), messages.ClusterPreview{Tier: "M10", Apps: clusterApps, Others: []string{"reporting"}}, nil, t0),
+		"cluster_card_running": book.ClusterCard(decided(clusterOp(store.Pause, store.Executing)), messages.ClusterPreview{Apps: clusterApps}, pauseSteps[:2], t0),
+		"cluster_card_paused": book.ClusterCard(decided(clusterOp(store.Pause, store.Succeeded)), messages.ClusterPreview{Apps: clusterApps},
 			append(pauseSteps, store.Step{Name: "cluster", State: store.StepDone, Detail: "running → paused"}), t0),
-		"cluster_card_failed": book.ClusterCard(failed, clusterApps, pauseSteps[:1], t0),
+		"cluster_card_failed": book.ClusterCard(failed, messages.ClusterPreview{Apps: clusterApps}, pauseSteps[:1], t0),
 		"cluster_resume_waiting": book.ClusterResume(clusterOp(store.Resume, store.Executing), []store.Step{
 			{Name: "cluster", State: store.StepDone, Detail: "paused → running"},
 			{Name: "wait", State: store.StepStarted, Detail: "waiting for the cluster: `UPDATING`, 2 min so far"},

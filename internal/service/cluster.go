@@ -25,6 +25,8 @@ type ClusterKind interface {
 	Describe(ctx context.Context, t store.Target) (atlasapi.Cluster, error)
 	// AppsOn lists the apps of SYNC_APPS on t with their sync.
 	AppsOn(ctx context.Context, t store.Target) ([]target.AppOn, error)
+	// OthersOn names the project's other apps linked to t.
+	OthersOn(ctx context.Context, t store.Target, managed []target.AppOn) ([]string, error)
 	OplogHours(ctx context.Context, t store.Target) (float64, bool, error)
 }
 
@@ -175,7 +177,13 @@ func (s *Service) requestClusterPause(ctx context.Context, log *slog.Logger, inv
 	}
 	log = log.With("op", op.ID)
 	// The card names the apps it previewed; the approval is bound to them.
-	preview, _ := json.Marshal(announce.ClusterPreview{Tier: cl.InstanceSize, Apps: appSyncs(apps)})
+	p := messages.ClusterPreview{Tier: cl.InstanceSize, Apps: appSyncs(apps)}
+	if others, err := k.OthersOn(ctx, t, apps); err != nil {
+		log.Info("the project's other apps on the cluster could not be listed; the card names syncbot's only", "err", err)
+	} else {
+		p.Others = others
+	}
+	preview, _ := json.Marshal(p)
 	if err := s.store.SaveSnapshot(ctx, store.Snapshot{Target: t, App: cmd.App, SyncKind: target.KindCluster, Sync: preview, OpID: op.ID, SavedAt: now}); err != nil {
 		log.Warn("saving what the cluster pause previewed failed", "err", err)
 	}
@@ -424,7 +432,7 @@ func (s *Service) changedSincePreview(ctx context.Context, op store.Op, apps []t
 	if err != nil || snap.OpID != op.ID {
 		return "" // nothing was previewed (a journal of before): act on what is read
 	}
-	var p announce.ClusterPreview
+	var p messages.ClusterPreview
 	if json.Unmarshal(snap.Sync, &p) != nil {
 		return ""
 	}

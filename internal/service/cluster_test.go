@@ -68,12 +68,24 @@ func newAtlas(t *testing.T, clk *clock.Fake, tier, provider string) *fakeatlas.S
 	return fake
 }
 
+// appC is an app of the project that syncbot does not manage.
+const appC = "64b7f0c2a1b2c3d4e5f6071f"
+
+// shownBlocks is op's channel message's blocks, as JSON.
+func (r *recorder) shownBlocks(op store.Op) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, _ := json.Marshal(r.updates[op.MessageTS].Blocks)
+	return string(b)
+}
+
 // two apps on Cluster0: prod (A) and staging (B).
 var bothApps = map[string]string{"prod": appA, "staging": appB}
 
-// drive moves the clock a minute (the longest wait between a resume's
-// polls, and a quarter of the lease, which is renewed each minute)
-// whenever someone parks on it, until done closes.
+// drive moves the clock a minute each time the resume's poll is parked
+// on it beside the lease renewal (two waiters), until done closes. Never
+// while a request is in flight: a clock moved then could outrun the
+// renewals and take the lease from a live worker.
 func drive(t *testing.T, clk *clock.Fake, done <-chan struct{}) {
 	t.Helper()
 	for {
@@ -81,9 +93,11 @@ func drive(t *testing.T, clk *clock.Fake, done <-chan struct{}) {
 		case <-done:
 			return
 		case <-clk.Added():
-			clk.Advance(time.Minute)
 		case <-time.After(30 * time.Second):
 			t.Fatal("nothing parked on the clock and the operation did not end")
+		}
+		if clk.Waiters() >= 2 {
+			clk.Advance(time.Minute)
 		}
 	}
 }
@@ -109,8 +123,14 @@ func TestClusterPauseSyncsFirstThenTheCluster(t *testing.T) {
 			w = newWorld(t, st, worldOptions{clock: clk, atlas: atlas, apps: bothApps, cluster: clusterOptions{
 				onSetPaused: func(bool) { atPatch = append(atPatch, w.state(appA), w.state(appB)) },
 			}})
+			// An app syncbot does not manage, on the same cluster: named on
+			// the card, its sync left alone.
+			w.admin.AddApp(fakeadmin.App{GroupID: groupID, ID: appC, Name: "reporting", SyncKind: adminapi.KindFlexible})
 			w.command(alice, "cluster pause prod nightly cost savings")
 			op := w.op(1)
+			if blocks := w.slack.shownBlocks(op); !strings.Contains(blocks, "not managed by syncbot") || !strings.Contains(blocks, "reporting") {
+				t.Errorf("the card does not name the unmanaged app: %s", blocks)
+			}
 			if op.State != store.Pending || op.Target.Key() != target.ClusterTarget(groupID, cluster0).Key() {
 				t.Fatalf("T-1 = %s on %s; want pending on the cluster", op.State, op.Target.Key())
 			}
@@ -135,8 +155,8 @@ func TestClusterPauseSyncsFirstThenTheCluster(t *testing.T) {
 			if p := clusterPatches(atlas); len(p) != 1 || p[0] != `{"paused":true}` {
 				t.Errorf("cluster PATCHes %q; want one {\"paused\":true}", p)
 			}
-			if w.patches(appA) != 1 || w.patches(appB) != 1 {
-				t.Errorf("sync PATCHes: A %d, B %d; want one each", w.patches(appA), w.patches(appB))
+			if w.patches(appA) != 1 || w.patches(appB) != 1 || w.patches(appC) != 0 {
+				t.Errorf("sync PATCHes: A %d, B %d, unmanaged %d; want one each of A and B", w.patches(appA), w.patches(appB), w.patches(appC))
 			}
 			steps, _ := st.Steps(t.Context(), 1)
 			var names []string

@@ -32,6 +32,7 @@ type ClusterAtlas interface {
 // an app's sync runs on.
 type ClusterAdmin interface {
 	ClusterName(ctx context.Context, app adminapi.App) (string, error)
+	GroupApps(ctx context.Context, groupID string) ([]adminapi.NamedApp, error)
 }
 
 // Cluster is the Atlas clusters of SYNC_CLUSTERS, and those the apps of
@@ -156,5 +157,29 @@ func (c Cluster) AppsOn(ctx context.Context, t store.Target) ([]AppOn, error) {
 		}
 		out = append(out, AppOn{Alias: alias, Target: st, Sync: r})
 	}
+	return out, nil
+}
+
+// OthersOn names the App Services apps of t's project linked to t that
+// are not among managed (apps syncbot does not manage, whose sync it does
+// not pause). An error when the key may not list the project's apps.
+func (c Cluster) OthersOn(ctx context.Context, t store.Target, managed []AppOn) ([]string, error) {
+	if c.Admin == nil {
+		return nil, nil
+	}
+	apps, err := c.Admin.GroupApps(ctx, t.GroupID)
+	if err != nil {
+		return nil, fmt.Errorf("list the project's apps: %w", err)
+	}
+	var out []string
+	for _, a := range apps {
+		if slices.ContainsFunc(managed, func(m AppOn) bool { return m.Target.AppID == a.AppID }) {
+			continue
+		}
+		if name, err := c.Admin.ClusterName(ctx, a.App); err == nil && name == t.Name {
+			out = append(out, a.Name)
+		}
+	}
+	slices.Sort(out)
 	return out, nil
 }
