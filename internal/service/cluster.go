@@ -82,11 +82,14 @@ func (s *Service) clusterStatus(ctx context.Context, log *slog.Logger, inv Invoc
 }
 
 // clusterLine is the line /sync status <app> gains for the app's cluster;
-// "" when there are no clusters or it cannot be read.
+// "" when there are no clusters or the app has none. It is extra: a slow
+// Atlas Administration API delays the status by clusterLineWait at most.
 func (s *Service) clusterLine(ctx context.Context, alias string) string {
 	if s.cfg.Cluster == nil {
 		return ""
 	}
+	ctx, cancel := context.WithTimeout(ctx, clusterLineWait)
+	defer cancel()
 	t, err := s.cfg.Cluster.Identify(ctx, alias)
 	if err != nil {
 		return ""
@@ -97,6 +100,9 @@ func (s *Service) clusterLine(ctx context.Context, alias string) string {
 	}
 	return messages.ClusterLine(t.Name, cl.InstanceSize, cl.Paused, cl.StateName)
 }
+
+// clusterLineWait bounds the cluster line of /sync status <app>.
+const clusterLineWait = 5 * time.Second
 
 func appSyncs(apps []target.AppOn) []messages.AppSync {
 	out := make([]messages.AppSync, len(apps))
