@@ -117,6 +117,12 @@ func TestClusterPauseAndResumeEndToEnd(t *testing.T) {
 	if s, _ := e.admin.SyncState(group, stageID); s != "disabled" {
 		t.Errorf("staging %s; its sync was paused before, and stays so", s)
 	}
+	metrics := e.scrape("http://" + <-e.http + "/metrics")
+	for _, want := range []string{`verb="cluster-pause"`, `verb="cluster-resume"`, `op="update cluster",status="200"`, `op="get cluster"`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	n := e.ephemeralCount(carol) + 1
 	e.command(carol, "cluster status prod")
 	if got := e.whisper(carol, n); !strings.Contains(got, "running (`IDLE`)") || !strings.Contains(got, "*prod*: sync `enabled`") {

@@ -396,3 +396,27 @@ func TestClusterStatusAndAppStatusLine(t *testing.T) {
 }
 
 const carol = demo.Carol
+
+// A cluster pause waiting for approval is listed by pending, can be
+// withdrawn by its requester, and then sends nothing.
+func TestClusterPausePendingAndCancel(t *testing.T) {
+	clk := clock.NewFake(t0)
+	atlas := newAtlas(t, clk, "M10", "")
+	st := stores["sqlite"](t)()
+	defer st.Close()
+	w := newWorld(t, st, worldOptions{clock: clk, atlas: atlas, apps: bothApps})
+	w.command(alice, "cluster pause prod nightly")
+	w.command(carol, "pending")
+	if got := w.slack.lastWhisper(); !strings.Contains(got, "request(s) waiting for approval") {
+		t.Errorf("pending: %q", got)
+	}
+	w.command(alice, "cancel T-1")
+	op := w.op(1)
+	if op.State != store.Cancelled || !strings.Contains(w.slack.shown(op), "withdrawn; nothing changed for cluster Cluster0") {
+		t.Errorf("T-1 %s, card %q", op.State, w.slack.shown(op))
+	}
+	w.click(bob, messages.ActionApprove, 1)
+	if len(clusterPatches(atlas))+w.patches(appA)+w.patches(appB) != 0 {
+		t.Error("a withdrawn pause sent something")
+	}
+}
