@@ -363,11 +363,32 @@ func (s *Service) pauseCluster(ctx context.Context, log *slog.Logger, op store.O
 			return
 		}
 	}
-	// Every app's sync is paused: now the cluster.
+	// Only when every app's sync reads paused (someone may have resumed
+	// one meanwhile: the apps' syncs are not locked by this op) does the
+	// cluster go.
+	if why := s.syncStillRunning(ctx, op); why != "" {
+		fail(why + " The cluster was *not* paused." + stillPaused(paused))
+		return
+	}
 	if !s.step(ctx, log, op, store.Step{Name: stepCluster, State: store.StepStarted}) {
 		return
 	}
 	s.patchClusterPaused(ctx, log, op, cl, paused)
+}
+
+// syncStillRunning reads the apps on op's cluster again and names one
+// whose sync is running; "" when none is.
+func (s *Service) syncStillRunning(ctx context.Context, op store.Op) string {
+	apps, err := s.cfg.Cluster.AppsOn(ctx, op.Target)
+	if err != nil {
+		return "Reading the apps' sync before pausing the cluster failed: " + s.book.Problem(err, op.App)
+	}
+	for _, a := range apps {
+		if a.Sync.State == adminapi.StateEnabled {
+			return fmt.Sprintf("Sync of *%s* is running again (resumed meanwhile).", a.Alias)
+		}
+	}
+	return ""
 }
 
 // patchClusterPaused sends the pause PATCH of a started cluster step and

@@ -420,3 +420,31 @@ func TestClusterPausePendingAndCancel(t *testing.T) {
 		t.Error("a withdrawn pause sent something")
 	}
 }
+
+// A sync resumed by someone while the pause works through the apps keeps
+// the cluster running: the cluster goes only when every sync reads paused.
+func TestClusterPauseRechecksEverySyncBeforeTheCluster(t *testing.T) {
+	clk := clock.NewFake(t0)
+	atlas := newAtlas(t, clk, "M10", "")
+	st := stores["sqlite"](t)()
+	defer st.Close()
+	var w *world
+	resumed := false
+	w = newWorld(t, st, worldOptions{clock: clk, atlas: atlas, apps: bothApps, cluster: clusterOptions{noApproval: true}})
+	// Once B's sync is paused (the last app), someone resumes A's in the
+	// Atlas UI.
+	w.admin.Subscribe(func(c fakeadmin.Call) {
+		if c.Method == http.MethodPatch && strings.Contains(c.Path, appB) && !resumed {
+			resumed = true
+			w.admin.SetSync(groupID, appA, adminapi.KindFlexible, []byte(`{"state":"enabled"}`)) // before B's answer leaves
+		}
+	})
+	w.command(alice, "cluster pause prod nightly")
+	op := w.op(1)
+	if op.State != store.Failed || !strings.Contains(op.Outcome, "Sync of *prod* is running again") {
+		t.Errorf("T-1 %s: %q", op.State, op.Outcome)
+	}
+	if len(clusterPatches(atlas)) != 0 {
+		t.Error("the cluster was paused under a running sync")
+	}
+}
