@@ -231,3 +231,23 @@ func TestCheckReadsEachClusterOnce(t *testing.T) {
 		}
 	}
 }
+
+// Teams without App Services apps: SYNC_CLUSTERS alone.
+func TestClustersWithoutAppsEndToEnd(t *testing.T) {
+	e := newEnvWithoutBot(t, func(c *config.Config) {
+		c.Apps = nil
+		c.Clusters = []config.Cluster{{Alias: "analytics", GroupID: group, Name: "Analytics0"}}
+		c.ClusterApproval = config.ApprovalNone
+	})
+	e.atlas.AddCluster(fakeatlas.Cluster{GroupID: group, Name: "Analytics0", InstanceSize: "M30"})
+	e.start()
+	e.command(alice, "cluster status analytics")
+	if got := e.whisper(alice, 1); !strings.Contains(got, "Analytics0") || !strings.Contains(got, "none of syncbot's apps") {
+		t.Errorf("status %s", got)
+	}
+	e.command(alice, "cluster pause analytics overnight")
+	e.channelMessage("cluster Analytics0 is paused")
+	if !e.atlas.Cluster(group, "Analytics0").Paused || len(e.admin.Patches()) != 0 {
+		t.Error("want the cluster paused and no App Services change")
+	}
+}
