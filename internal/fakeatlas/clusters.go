@@ -171,12 +171,15 @@ func dedicated(c *Cluster) bool {
 }
 
 // updatable are ClusterDescription20240805's writable properties and their
-// JSON types, as the spec has them; read-only ones (stateName, id,
-// groupId, createDate, connectionStrings, …) and anything else are
-// refused. Only paused has an effect here; the others are accepted (when
-// the cluster is not paused) and ignored.
+// JSON types, as the published spec has them (read from the model
+// mongodb/atlas-sdk-go generates from it); the read-only ones
+// (configServerType, connectionStrings, createDate,
+// effectiveReplicationSpecs, featureCompatibilityVersion…, groupId, id,
+// internalClusterRole, links, mongoDBVersion, stateName) and anything else
+// are refused. Only paused has an effect here; the others are accepted
+// (when the cluster is not paused) and ignored.
 var updatable = map[string]string{
-	"paused": "boolean", "acceptDataRisksAndForceReplicaSetReconfig": "string", "advancedConfiguration": "object",
+	"paused": "boolean", "acceptDataRisksAndForceReplicaSetReconfig": "string", "adaptiveCapacity": "string", "advancedConfiguration": "object", "retainBackups": "boolean",
 	"backupEnabled": "boolean", "biConnector": "object", "clusterType": "string", "configServerManagementMode": "string",
 	"diskWarmingMode": "string", "encryptionAtRestProvider": "string", "globalClusterSelfManagedSharding": "boolean",
 	"labels": "array", "mongoDBEmployeeAccessGrant": "object", "mongoDBMajorVersion": "string", "name": "string",
