@@ -108,7 +108,10 @@ func TestGetAndPauseResume(t *testing.T) {
 
 func TestTierRules(t *testing.T) {
 	e := setup(t, priv)
-	for _, name := range []string{"Free0", "Flex0"} {
+	if _, err := e.client.GetCluster(t.Context(), group, "Flex0"); !atlasapi.IsCode(err, "CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API") {
+		t.Errorf("Flex through the cluster API: %v", err)
+	}
+	for _, name := range []string{"Free0"} {
 		cl, err := e.client.GetCluster(t.Context(), group, name)
 		if err != nil {
 			t.Fatal(err)

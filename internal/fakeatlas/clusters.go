@@ -135,6 +135,12 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 			return http.StatusBadRequest, errBody(http.StatusBadRequest, "CANNOT_USE_SERVERLESS_INSTANCE_IN_CLUSTER_API",
 				"Serverless instance "+c.Name+" cannot be used with the cluster API.")
 		}
+		// The spec: getCluster served Flex clusters "until January 2026";
+		// since, they are for the Flex API. (The errorCode is an assumption.)
+		if c.Provider == "FLEX" {
+			return http.StatusBadRequest, errBody(http.StatusBadRequest, "CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API",
+				"Flex cluster "+c.Name+" cannot be used in the Cluster API.")
+		}
 		return http.StatusOK, s.view(c)
 	})
 }

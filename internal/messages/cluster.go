@@ -308,6 +308,8 @@ func (b Book) ClusterProblem(err error, alias string) string {
 		return fmt.Sprintf("Atlas has no such cluster (404): the cluster of *%s* may have been renamed or deleted.", alias)
 	case atlasapi.IsCode(err, "CANNOT_USE_SERVERLESS_INSTANCE_IN_CLUSTER_API"):
 		return "It is a serverless instance: Atlas does not pause serverless instances. Nothing was sent."
+	case atlasapi.IsCode(err, "CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API"):
+		return "It is a Flex cluster: Atlas pauses only dedicated clusters (M10 and up). Nothing was sent."
 	case errors.As(err, &apiErr):
 		return sentence(fmt.Sprintf("The Atlas Administration API answered %d: %s", apiErr.Status, Escape(Clip(apiErr.Detail, 300))))
 	}

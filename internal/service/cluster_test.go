@@ -208,7 +208,7 @@ func TestClusterPauseRefusedForFreeAndFlexTiers(t *testing.T) {
 			defer st.Close()
 			w := newWorld(t, st, worldOptions{clock: clk, atlas: atlas, apps: bothApps})
 			w.command(alice, "cluster pause prod nightly")
-			if got := w.slack.lastWhisper(); !strings.Contains(got, "Atlas pauses only dedicated clusters (M10 and up)") {
+			if got := w.slack.lastWhisper(); !strings.Contains(got, "Atlas pauses only dedicated clusters (M10 and up)") || !strings.Contains(got, "Nothing was sent") {
 				t.Errorf("answer %q", got)
 			}
 			if ops, _ := st.ListOps(t.Context(), store.Filter{}); len(ops) != 0 {
