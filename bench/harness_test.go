@@ -21,6 +21,7 @@ import (
 
 	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
+	"github.com/syncbot/syncbot/internal/fakeatlas"
 	"github.com/syncbot/syncbot/internal/fakeslack"
 )
 
@@ -32,6 +33,7 @@ var (
 	flagTerminates  = flag.Int("terminates", 100, "terminate requests approved at once")
 	flagBotEnv      = flag.String("bot-env", "", "extra environment for the bot process, space separated (GOGC=50 GOMEMLIMIT=24MiB …)")
 	flagIdleWait    = flag.Duration("idle-wait", 30*time.Second, "how long BenchmarkIdle leaves the bot alone before its settled figure")
+	flagClusters    = flag.Int("clusters", 0, "Atlas clusters in SYNC_CLUSTERS (on a fake Atlas Administration API), besides the apps' own")
 	flagProfileDir  = flag.String("profile-dir", "", "run bench/profbot (cmd/bot plus profiling) instead of cmd/bot and write each process's trace, CPU and heap profiles here")
 )
 
@@ -127,7 +129,8 @@ type world struct {
 	tb    testing.TB
 	slack *fakeslack.Server
 	admin *fakeadmin.Server
-	apps  []string // aliases, in SYNC_APPS order
+	atlas *fakeatlas.Server // -clusters of them, M10, all running
+	apps  []string          // aliases, in SYNC_APPS order
 	ids   map[string]string
 }
 
@@ -141,6 +144,11 @@ func newWorld(tb testing.TB, prefix string, n int, adminOpts fakeadmin.Options) 
 	fa := fakeadmin.New(adminOpts)
 	tb.Cleanup(fa.Close)
 	w := &world{tb: tb, slack: fs, admin: fa, ids: map[string]string{}}
+	w.atlas = fakeatlas.New(fakeatlas.Options{PublicKey: demo.PublicKey, PrivateKey: demo.PrivateKey})
+	tb.Cleanup(w.atlas.Close)
+	for i := range *flagClusters {
+		w.atlas.AddCluster(fakeatlas.Cluster{GroupID: group, Name: fmt.Sprintf("Cluster%d", i), InstanceSize: "M10"})
+	}
 	for i := range n {
 		alias := fmt.Sprintf("%s%03d", prefix, i)
 		id := fmt.Sprintf("66%022x", i+1)
@@ -149,6 +157,19 @@ func newWorld(tb testing.TB, prefix string, n int, adminOpts fakeadmin.Options) 
 		w.ids[alias] = id
 	}
 	return w
+}
+
+// clusterEnv configures -clusters clusters in SYNC_CLUSTERS.
+func (w *world) clusterEnv() []string {
+	env := []string{"ATLAS_API_URL=" + w.atlas.URL()}
+	var parts []string
+	for i := range *flagClusters {
+		parts = append(parts, fmt.Sprintf("cl%03d:%s/Cluster%d", i, group, i))
+	}
+	if len(parts) > 0 {
+		env = append(env, "SYNC_CLUSTERS="+strings.Join(parts, ","))
+	}
+	return env
 }
 
 func (w *world) syncApps() string {
@@ -194,7 +215,7 @@ func (w *world) startProc(path string, extraEnv ...string) *proc {
 		"SYNC_DATA_DIR=" + filepath.Join(dir, "data"),
 		"SYNC_HTTP_ADDR=127.0.0.1:0",
 		"SYNC_ADMIN_CONCURRENCY=" + strconv.Itoa(*flagConcurrency),
-	}, append(append(profiles(tb), strings.Fields(*flagBotEnv)...), extraEnv...)...)
+	}, slices.Concat(w.clusterEnv(), profiles(tb), strings.Fields(*flagBotEnv), extraEnv)...)
 	warmed := make(chan struct{})
 	out := io.MultiWriter(logf, &lineWatch{want: []byte(warmLine), seen: warmed})
 	cmd.Stdout, cmd.Stderr = out, out

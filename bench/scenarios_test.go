@@ -267,7 +267,7 @@ func runHour(tb testing.TB, minutes int) hourRun {
 	}
 	cfg := config.Config{
 		SlackAppToken: fakeslack.DefaultAppToken, SlackBotToken: fakeslack.DefaultBotToken, SlackAPIURL: w.slack.APIURL(), SlackCommand: "/sync",
-		AtlasPublicKey: demo.PublicKey, AtlasPrivateKey: demo.PrivateKey, AdminAPIURL: w.admin.URL(),
+		AtlasPublicKey: demo.PublicKey, AtlasPrivateKey: demo.PrivateKey, AdminAPIURL: w.admin.URL(), AtlasAPIURL: w.atlas.URL(),
 		Apps: apps, ApprovalTTL: 15 * time.Minute, DataDir: tb.TempDir(), HTTPAddr: "127.0.0.1:0", LogFormat: "json",
 		AdminConcurrency: *flagConcurrency, AdminTimeout: 15 * time.Second, ReminderInterval: 24 * time.Hour,
 	}

@@ -129,7 +129,7 @@ func TestConfigurationProblemsComeFirst(t *testing.T) {
   SLACK_BOT_TOKEN: missing or empty
   ATLAS_PUBLIC_API_KEY: missing or empty
   ATLAS_PRIVATE_API_KEY: missing or empty
-  SYNC_APPS: missing or empty
+  SYNC_APPS: missing or empty (set it, SYNC_CLUSTERS, or both)
   SYNC_APPROVAL_TTL: "soon" is not a duration (e.g. 15m, 1h)
 Every variable, with its default: syncbot help. What each means: the README, "Configuration".
 `

@@ -16,6 +16,7 @@ import (
 	"github.com/syncbot/syncbot/internal/clock"
 	"github.com/syncbot/syncbot/internal/messages"
 	"github.com/syncbot/syncbot/internal/store"
+	"github.com/syncbot/syncbot/internal/target"
 )
 
 // Slack is how operations are told.
@@ -62,6 +63,8 @@ func (a *Announcer) Whisper(ctx context.Context, log *slog.Logger, to Asker, m m
 // Render is op's channel message as the journal has it.
 func (a *Announcer) Render(op store.Op) messages.Message {
 	switch {
+	case op.Target.Kind == target.KindCluster:
+		return a.renderCluster(op, messages.ClusterPreview{}, nil)
 	case op.BreakGlass:
 		return a.Book.BreakGlass(op, a.Approvers)
 	case op.Target.Kind == store.TriggerTarget && op.Kind == store.ResumeSkip:
@@ -84,7 +87,7 @@ func (a *Announcer) Show(ctx context.Context, log *slog.Logger, op store.Op) {
 			op.MessageTS = cur.MessageTS
 		}
 	}
-	m := a.Render(op)
+	m := a.render(ctx, op)
 	if op.MessageTS != "" {
 		if err := a.Slack.Update(ctx, op.Channel, op.MessageTS, m); err != nil && !a.replace(ctx, log, op, m) {
 			log.Warn("updating the channel message failed; it is shown again later", "op", op.ID, "err", err)
@@ -106,7 +109,7 @@ func (a *Announcer) Show(ctx context.Context, log *slog.Logger, op store.Op) {
 // went through response_url or not at all).
 func (a *Announcer) Announce(ctx context.Context, log *slog.Logger, op store.Op) string {
 	defer a.shown.lock(op.ID)()
-	ts, _ := a.post(ctx, log, op, a.Render(op))
+	ts, _ := a.post(ctx, log, op, a.render(ctx, op))
 	return ts
 }
 

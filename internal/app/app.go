@@ -82,6 +82,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 	sl := &slackAdapter{}
 	syncKind := target.Sync{Admin: admin, Apps: apps}
 	triggerKind := target.Trigger{Admin: admin, Apps: apps}
+	clusterKind, clusterAliases, err := clusters(cfg, o.Clock, log, admin, syncKind, apps, m)
+	if err != nil {
+		return err
+	}
 	holder, lease := holderName(), 4*cfg.AdminTimeout+time.Minute
 	policy := approval.NewPolicy(cfg.Approvers, cfg.ApprovalTTL)
 	svc := service.New(service.Config{
@@ -91,13 +95,16 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 			Team: cfg.SlackTeamID, AppID: cfg.SlackAppID,
 		},
 		Holder: holder, Lease: lease, Observe: m.Command, SnapshotMaxAge: cfg.SnapshotMaxAge, Triggers: triggerKind,
+		Cluster: clusterKind, Clusters: clusterAliases,
+		ClusterApproval: cfg.ClusterApproval != config.ApprovalNone, ClusterWait: cfg.ClusterWait,
 	}, syncKind, st, sl, o.Clock, log.With("component", "service"))
 	sw := sweeper.New(sweeper.Config{
-		Kinds: map[string]target.Kind{target.KindSync: syncKind, target.KindTrigger: triggerKind},
+		Kinds: map[string]target.Kind{target.KindSync: syncKind, target.KindTrigger: triggerKind, target.KindCluster: clusterKind},
 		// Its own holder name: a takeover by this process's sweeper must
 		// fence out this process's worker as surely as another replica's.
 		Holder: holder + "/sweeper", Lease: lease, Exclusive: exclusive, Every: o.SweepEvery,
 		RemindEvery: cfg.ReminderInterval, TTL: cfg.ApprovalTTL, Approvers: policy.Approvers(),
+		Continue: svc.Continue,
 	}, st, svc.Announcer(), o.Clock, log.With("component", "sweeper"))
 	bot, err := slackbot.New(slackbot.Config{
 		AppToken: cfg.SlackAppToken.Reveal(), BotToken: cfg.SlackBotToken.Reveal(), APIURL: cfg.SlackAPIURL,
@@ -126,7 +133,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 		}, func(mux *http.ServeMux) { mux.Handle("GET /metrics", m.Handler()) }),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
-	log.Info("syncbot starting", "apps", aliases, "store", storeKind(exclusive), "http", ln.Addr().String(),
+	log.Info("syncbot starting", "apps", aliases, "clusters", clusterAliases, "store", storeKind(exclusive), "http", ln.Addr().String(),
 		"approvers", len(cfg.Approvers), "operators", len(cfg.Operators), "breakglass", len(cfg.Breakglass),
 		"channels", cfg.Channels, "slack_team_id", cfg.SlackTeamID, "slack_app_id", cfg.SlackAppID)
 	if o.Ready != nil {
@@ -157,6 +164,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 	// Warm up in the background: an Atlas outage must not delay the socket,
 	// and the first status should cost one round trip, not three.
 	g.Go(func() error {
+		if len(apps) == 0 {
+			return nil // clusters alone: no App Services to warm up
+		}
 		warm(gctx, log, admin, apps, cfg.AdminConcurrency)
 		adopt(gctx, log, st, resolved(gctx, admin, apps))
 		return nil
@@ -169,6 +179,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) er
 		return nil
 	})
 	err = g.Wait()
+	svc.Wait() // cluster operations continued for dead processes stop with ctx
 	log.Info("syncbot stopped", "err", err)
 	return err
 }

@@ -109,6 +109,9 @@ func Check(ctx context.Context, cfg config.Config, log *slog.Logger, w io.Writer
 		}
 		line("triggers of "+alias, err, messages.TriggerSummary(rows))
 	}
+	if loginErr == nil || len(cfg.Clusters) > 0 {
+		checkClusters(ctx, cfg, log, admin, apps, aliases, loginErr == nil, line)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/syncbot/syncbot/internal/config"
 	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
+	"github.com/syncbot/syncbot/internal/fakeatlas"
 	"github.com/syncbot/syncbot/internal/fakeslack"
 )
 
@@ -46,6 +47,7 @@ type env struct {
 	t     *testing.T
 	slack *fakeslack.Server
 	admin *fakeadmin.Server
+	atlas *fakeatlas.Server // Cluster0, an M10 all the demo apps run on
 	clock *clock.Fake
 	cfg   config.Config
 	logs  *syncBuffer
@@ -90,9 +92,13 @@ func newEnvWithoutBot(t *testing.T, opts ...envOpt) *env {
 	}
 	fa.AddDemoTriggers(clk.Now())
 
+	fc := fakeatlas.New(fakeatlas.Options{PublicKey: pubKey, PrivateKey: privKey, Clock: clk, Transition: 3 * time.Minute})
+	t.Cleanup(fc.Close)
+	fc.AddCluster(fakeatlas.Cluster{GroupID: demo.GroupID, Name: "Cluster0", InstanceSize: "M10"})
+
 	cfg := config.Config{
 		SlackAppToken: appToken, SlackBotToken: botToken, SlackAPIURL: fs.APIURL(), SlackCommand: demo.Command,
-		AtlasPublicKey: pubKey, AtlasPrivateKey: privKey, AdminAPIURL: fa.URL(),
+		AtlasPublicKey: pubKey, AtlasPrivateKey: privKey, AdminAPIURL: fa.URL(), AtlasAPIURL: fc.URL(),
 		Apps:        apps,
 		ApprovalTTL: 15 * time.Minute, DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", LogFormat: "json",
 		AdminConcurrency: 16, AdminTimeout: 5 * time.Second, ReminderInterval: 24 * time.Hour,
@@ -100,7 +106,7 @@ func newEnvWithoutBot(t *testing.T, opts ...envOpt) *env {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return &env{t: t, slack: fs, admin: fa, clock: clk, cfg: cfg, logs: &syncBuffer{}, seen: &syncBuffer{}}
+	return &env{t: t, slack: fs, admin: fa, atlas: fc, clock: clk, cfg: cfg, logs: &syncBuffer{}, seen: &syncBuffer{}}
 }
 
 // addPeople makes the demo people members of the fake workspace.

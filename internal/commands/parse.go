@@ -27,6 +27,11 @@ const (
 	Pending   Verb = "pending"
 	Cancel    Verb = "cancel"
 	Ack       Verb = "ack"
+
+	// The cluster verbs: /sync cluster status|pause|resume <alias>.
+	ClusterStatus Verb = "cluster-status"
+	ClusterPause  Verb = "cluster-pause"
+	ClusterResume Verb = "cluster-resume"
 	// Triggers lists an app's Atlas Triggers; Trigger changes one
 	// (Command.Action).
 	Triggers Verb = "triggers"
@@ -93,6 +98,12 @@ var verbs = map[string]Verb{
 // usage errors. Verbs and aliases are case-insensitive; extra spaces are
 // fine. A *UsageError says what to type instead.
 func Parse(text string, apps []string, slash string) (Command, error) {
+	return ParseWith(text, apps, nil, slash)
+}
+
+// ParseWith is Parse with the cluster aliases of SYNC_CLUSTERS too: a
+// cluster command takes an app's alias (its cluster) or a cluster's.
+func ParseWith(text string, apps, clusters []string, slash string) (Command, error) {
 	if slash == "" {
 		slash = "/sync"
 	}
@@ -102,6 +113,9 @@ func Parse(text string, apps []string, slash string) (Command, error) {
 		return Command{Verb: Help}, nil
 	}
 	word, rest := cutWord(text)
+	if strings.ToLower(word) == "cluster" {
+		return parseCluster(rest, apps, clusters, c)
+	}
 	verb, ok := verbs[strings.ToLower(word)]
 	if !ok {
 		if slices.Contains(apps, strings.ToLower(word)) {
@@ -143,6 +157,9 @@ func Parse(text string, apps []string, slash string) (Command, error) {
 			return Command{}, usage(c, "Which app? `{cmd} %s &lt;app&gt;`. Known apps: %s.", verb, messages.List(apps))
 		}
 		app = strings.ToLower(app)
+		if slices.Contains(clusters, app) && !slices.Contains(apps, app) {
+			return Command{}, usage(c, "`%s` is a cluster: `{cmd} cluster %s %s`.", app, clusterVerb(verb), app)
+		}
 		if !slices.Contains(apps, app) {
 			return Command{}, usage(c, "I don't know an app called `%s`. Known apps: %s.", echo(app, 40), messages.List(apps))
 		}

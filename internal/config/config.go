@@ -51,8 +51,16 @@ type Config struct {
 	ReminderInterval time.Duration `envconfig:"SYNC_REMINDER_INTERVAL" default:"6h" desc:"how often a still-paused app is mentioned (well inside a typical oplog window)"`
 	SnapshotMaxAge   time.Duration `envconfig:"SYNC_SNAPSHOT_MAX_AGE" default:"720h" desc:"a saved configuration older than this is re-sent by resume only with --saved"`
 
+	// Clusters (Atlas Administration API v2, same API key, HTTP Digest).
+	AtlasAPIURL     string        `envconfig:"ATLAS_API_URL" default:"https://cloud.mongodb.com" desc:"Atlas Administration API base (resources under /api/atlas/v2)"`
+	ClustersRaw     string        `envconfig:"SYNC_CLUSTERS" desc:"alias:GROUP_ID/CLUSTER_NAME, comma separated: clusters by name, with or without apps"`
+	ClusterApproval string        `envconfig:"SYNC_CLUSTER_APPROVAL" default:"required" desc:"required or none: whether a cluster pause waits for a second person"`
+	ClusterWait     time.Duration `envconfig:"SYNC_CLUSTER_WAIT" default:"20m" desc:"how long a resume waits for the cluster to be IDLE"`
+
 	// Apps is SYNC_APPS parsed, in the order given.
 	Apps []App `ignored:"true"`
+	// Clusters is SYNC_CLUSTERS parsed, in the order given.
+	Clusters []Cluster `ignored:"true"`
 }
 
 // App is one SYNC_APPS entry: the alias people type and where the app lives.
@@ -86,7 +94,7 @@ func Load() (Config, error) {
 // required are the variables without which the bot cannot start. They have
 // no default and no `required` tag: a missing one is reported with every
 // other problem, not alone (DESIGN.md).
-var required = []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "ATLAS_PUBLIC_API_KEY", "ATLAS_PRIVATE_API_KEY", "SYNC_APPS"}
+var required = []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "ATLAS_PUBLIC_API_KEY", "ATLAS_PRIVATE_API_KEY"}
 
 // read fills c from the environment one variable at a time: given the whole
 // struct, envconfig stops at the first value it cannot convert and words
@@ -164,6 +172,8 @@ func Usage(w io.Writer) error {
 			def = "default " + d
 		case slices.Contains(required, key):
 			def = "required"
+		case key == "SYNC_APPS" || key == "SYNC_CLUSTERS":
+			def = "required: this, the other or both"
 		}
 		if _, err := fmt.Fprintf(tw, "  %s\t%s (%s)\n", key, f.Tag.Get("desc"), def); err != nil {
 			return err
@@ -188,12 +198,14 @@ func (c *Config) missing() Problems {
 		"SLACK_BOT_TOKEN":       string(c.SlackBotToken),
 		"ATLAS_PUBLIC_API_KEY":  string(c.AtlasPublicKey),
 		"ATLAS_PRIVATE_API_KEY": string(c.AtlasPrivateKey),
-		"SYNC_APPS":             c.AppsRaw,
 	}
 	for _, name := range required {
 		if strings.TrimSpace(value[name]) == "" {
 			p = append(p, name+": missing or empty")
 		}
+	}
+	if strings.TrimSpace(c.AppsRaw) == "" && strings.TrimSpace(c.ClustersRaw) == "" {
+		p = append(p, "SYNC_APPS: missing or empty (set it, SYNC_CLUSTERS, or both)")
 	}
 	return p
 }
@@ -231,10 +243,11 @@ func (c *Config) normalize(unread map[string]bool) Problems {
 		}
 		c.Apps = apps
 	}
+	p = append(p, c.normalizeClusters()...)
 	for _, d := range []struct {
 		name string
 		val  time.Duration
-	}{{"SYNC_APPROVAL_TTL", c.ApprovalTTL}, {"SYNC_ADMIN_TIMEOUT", c.AdminTimeout}, {"SYNC_REMINDER_INTERVAL", c.ReminderInterval}} {
+	}{{"SYNC_APPROVAL_TTL", c.ApprovalTTL}, {"SYNC_ADMIN_TIMEOUT", c.AdminTimeout}, {"SYNC_REMINDER_INTERVAL", c.ReminderInterval}, {"SYNC_CLUSTER_WAIT", c.ClusterWait}} {
 		if !unread[d.name] && d.val <= 0 {
 			p = append(p, d.name+" must be positive")
 		}

@@ -262,7 +262,7 @@ func TestLoadReportsEveryProblemInItsOwnLine(t *testing.T) {
 	missing := config.Problems{
 		"SLACK_APP_TOKEN: missing or empty", "SLACK_BOT_TOKEN: missing or empty",
 		"ATLAS_PUBLIC_API_KEY: missing or empty", "ATLAS_PRIVATE_API_KEY: missing or empty",
-		"SYNC_APPS: missing or empty",
+		"SYNC_APPS: missing or empty (set it, SYNC_CLUSTERS, or both)",
 	}
 	tests := []struct {
 		name  string
@@ -314,7 +314,7 @@ func TestLoadReportsEveryProblemInItsOwnLine(t *testing.T) {
 			name:  "blank SYNC_APPS is missing, not an empty entry",
 			valid: true,
 			env:   map[string]string{"SYNC_APPS": "  "},
-			want:  config.Problems{"SYNC_APPS: missing or empty"},
+			want:  config.Problems{"SYNC_APPS: missing or empty (set it, SYNC_CLUSTERS, or both)"},
 		},
 	}
 	for _, tt := range tests {
@@ -382,8 +382,8 @@ func TestUsageListsEveryVariable(t *testing.T) {
 	if len(lines) > 0 {
 		t.Errorf("usage lines for no variable: %v", lines)
 	}
-	for _, want := range []string{"SLACK_APP_TOKEN", "SYNC_APPS"} {
-		if !strings.Contains(out.String(), want) || !regexp.MustCompile(`(?m)^\s+`+want+`\s.*\(required\)$`).MatchString(out.String()) {
+	for _, want := range []string{"SLACK_APP_TOKEN", "SYNC_APPS", "SYNC_CLUSTERS"} {
+		if !strings.Contains(out.String(), want) || !regexp.MustCompile(`(?m)^\s+`+want+`\s.*\(required[^)]*\)$`).MatchString(out.String()) {
 			t.Errorf("%s is not marked required:\n%s", want, out.String())
 		}
 	}

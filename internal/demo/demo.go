@@ -111,3 +111,21 @@ func Triggers() []Trigger {
 			Suspended: "(InvalidResumeToken) the change stream was invalidated: collection orders was renamed"},
 	}
 }
+
+// Cluster is one demo Atlas cluster, as the fake Atlas Administration API
+// holds it.
+type Cluster struct {
+	// Alias names it in SYNC_CLUSTERS; "" for one reached through its
+	// apps' aliases only.
+	Alias, Name, Tier string
+}
+
+// Clusters are the demo clusters: Cluster0, the M10 every demo app runs on
+// (its clusterName in the fake Admin API), and analytics, an M30 with no
+// App Services app, in SYNC_CLUSTERS.
+func Clusters() []Cluster {
+	return []Cluster{
+		{Name: "Cluster0", Tier: "M10"},
+		{Alias: "analytics", Name: "Analytics0", Tier: "M30"},
+	}
+}

@@ -22,7 +22,7 @@ func (b Book) Pending(ops, reviews []store.Op, now time.Time) Message {
 	if len(ops) > 0 {
 		lines := make([]string, len(ops))
 		for i, op := range ops {
-			what := "terminate *" + op.App + "*"
+			what := kindLabel(op) + " *" + targetLabel(op) + "*"
 			if op.Kind == store.ResumeSkip {
 				what = "resume trigger " + triggerName(op) + " of *" + op.App + "* without the missed events"
 			}
@@ -94,7 +94,7 @@ func (b Book) History(app string, ops []store.Op) Message {
 	lines := make([]string, len(shown))
 	for i, op := range shown {
 		id := OpName(op.ID)
-		l := fmt.Sprintf("• %s *%s* %s (%s) by %s: *%s*", When(op.CreatedAt), op.Kind, op.App, id, Mention(op.Requester), op.State)
+		l := fmt.Sprintf("• %s *%s* %s (%s) by %s: *%s*", When(op.CreatedAt), kindLabel(op), targetLabel(op), id, Mention(op.Requester), op.State)
 		switch {
 		case op.BreakGlass:
 			l = fmt.Sprintf("• %s 🚨 *break-glass %s* (%s) %s by %s, without approval: *%s*", When(op.CreatedAt), op.Kind, id, op.App, Mention(op.Requester), op.State)

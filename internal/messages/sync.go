@@ -82,6 +82,9 @@ func (b Book) Help(apps []string) Message {
 		fmt.Sprintf("`%s pending`: requests waiting for approval, break-glass operations waiting for review", c),
 		fmt.Sprintf("`%s cancel T-42`: withdraw your own pending request", c),
 		fmt.Sprintf("`%s ack T-42`: an approver acknowledges a break-glass operation, closing its review", c),
+		fmt.Sprintf("`%s cluster status &lt;app or cluster&gt;`: the Atlas cluster: tier, paused or running, its apps and their sync", c),
+		fmt.Sprintf("`%s cluster pause &lt;app or cluster&gt; &lt;reason…&gt;`: needs approval; pauses sync of every app on it, then the cluster", c),
+		fmt.Sprintf("`%s cluster resume &lt;app or cluster&gt;`: resumes the cluster, waits until it is IDLE, then the syncs its pause paused", c),
 	}
 	return Message{
 		Text: strings.Join(lines, "\n"),
@@ -103,6 +106,7 @@ type StatusView struct {
 	Pending      *store.Op // a terminate request waiting, if any
 	Now          time.Time
 	Triggers     string // the app's triggers in one line (TriggerSummary); "" if unknown
+	Cluster      string // the app's cluster, a ClusterLine; "" if unknown
 }
 
 // Status answers /sync status (ephemeral).
@@ -119,6 +123,9 @@ func (b Book) Status(v StatusView) Message {
 	}
 	if v.Triggers != "" {
 		fs = append(fs, "*Triggers*\n"+v.Triggers+" ("+b.typed("triggers", v.App)+")")
+	}
+	if v.Cluster != "" {
+		fs = append(fs, v.Cluster)
 	}
 	blocks := []slack.Block{section(head), fields(fs...)}
 	if v.Pending != nil {

@@ -13,7 +13,7 @@ import (
 // not counted; a forbidden move is a bug, and is.
 func Store(st store.Store, m *Metrics) store.Store {
 	// Zero series from the start, so a dashboard sees 0, not "no data".
-	for _, method := range []string{"CreateOp", "GetOp", "Transition", "Reclaim", "Renew", "Fence", "SetMessage", "ListOps", "Events", "SaveSnapshot", "Snapshot", "LegacySnapshot", "AdoptLegacy", "ClaimReminder", "MarkShown", "Acknowledge", "Amend", "Annotate", "Ping"} {
+	for _, method := range []string{"CreateOp", "GetOp", "Transition", "Reclaim", "Renew", "Fence", "SetMessage", "ListOps", "Events", "SaveSnapshot", "Snapshot", "LegacySnapshot", "AdoptLegacy", "ClaimReminder", "MarkShown", "Acknowledge", "Amend", "Annotate", "SetStep", "Steps", "Ping"} {
 		m.storeErrors.WithLabelValues(method)
 	}
 	return &countingStore{st, m}
@@ -146,4 +146,16 @@ func (c *countingStore) Annotate(ctx context.Context, id int64, detail string) e
 	err := c.st.Annotate(ctx, id, detail)
 	c.count("Annotate", err)
 	return err
+}
+
+func (c *countingStore) SetStep(ctx context.Context, id int64, holder string, now time.Time, s store.Step) error {
+	err := c.st.SetStep(ctx, id, holder, now, s)
+	c.count("SetStep", err)
+	return err
+}
+
+func (c *countingStore) Steps(ctx context.Context, id int64) ([]store.Step, error) {
+	steps, err := c.st.Steps(ctx, id)
+	c.count("Steps", err)
+	return steps, err
 }

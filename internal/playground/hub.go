@@ -10,6 +10,7 @@ import (
 
 	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
+	"github.com/syncbot/syncbot/internal/fakeatlas"
 	"github.com/syncbot/syncbot/internal/fakeslack"
 )
 
@@ -114,15 +115,8 @@ func (h *hub) start() {
 	h.mu.Unlock()
 	h.cancel = append(h.cancel,
 		h.p.Slack.Subscribe(h.onSlack),
-		h.p.Admin.Subscribe(func(c fakeadmin.Call) {
-			h.qmu.Lock()
-			h.queue = append(h.queue, c)
-			h.qmu.Unlock()
-			select {
-			case h.wake <- struct{}{}:
-			default:
-			}
-		}),
+		h.p.Admin.Subscribe(h.queueCall),
+		h.p.Atlas.Subscribe(func(c fakeatlas.Call) { h.queueCall(atlasCall(c)) }),
 	)
 	go h.drainCalls()
 }
@@ -290,8 +284,18 @@ func (h *hub) onCall(c fakeadmin.Call) {
 	h.broadcastLocked("", ops...)
 }
 
+func (h *hub) queueCall(c fakeadmin.Call) {
+	h.qmu.Lock()
+	h.queue = append(h.queue, c)
+	h.qmu.Unlock()
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
 func (h *hub) readStates() map[string]string {
-	m := map[string]string{}
+	m := clusterStates(h.p.Atlas)
 	for _, a := range Apps {
 		if st, ok := h.p.Admin.SyncState(groupID, a.ID); ok {
 			m[a.Alias] = st

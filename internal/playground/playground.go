@@ -27,6 +27,7 @@ import (
 	"github.com/syncbot/syncbot/internal/config"
 	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
+	"github.com/syncbot/syncbot/internal/fakeatlas"
 	"github.com/syncbot/syncbot/internal/fakeslack"
 	"github.com/syncbot/syncbot/internal/playground/blockkit"
 )
@@ -43,6 +44,9 @@ const (
 
 	groupID     = demo.GroupID
 	approvalTTL = 15 * time.Minute
+	// clusterTransition is how long a demo cluster stays UPDATING after a
+	// pause or resume.
+	clusterTransition = 8 * time.Second
 )
 
 // Person is a demo user.
@@ -73,6 +77,7 @@ type Options struct {
 type Playground struct {
 	Slack *fakeslack.Server
 	Admin *fakeadmin.Server
+	Atlas *fakeatlas.Server // the clusters (Atlas Administration API v2)
 	Clock *clock.Offset
 
 	log     *slog.Logger
@@ -134,6 +139,12 @@ func Start(ctx context.Context, o Options) (_ *Playground, err error) {
 		p.Admin.AddApp(fakeadmin.DemoApp(a))
 	}
 	p.Admin.AddDemoTriggers(p.Clock.Now())
+	// A pause or resume keeps a cluster UPDATING for a few seconds: long
+	// enough to watch the resume wait for it.
+	p.Atlas = fakeatlas.New(fakeatlas.Options{PublicKey: demo.PublicKey, PrivateKey: demo.PrivateKey, Clock: p.Clock, Transition: clusterTransition})
+	for _, c := range demo.Clusters() {
+		p.Atlas.AddCluster(fakeatlas.Cluster{GroupID: groupID, Name: c.Name, InstanceSize: c.Tier, OplogMinRetentionHours: 24})
+	}
 
 	p.render = blockkit.New(blockkit.Options{UserName: userName, ChannelName: func(id string) string {
 		if id == Channel {
@@ -200,13 +211,19 @@ func (p *Playground) config() config.Config {
 		SlackAppToken: demo.AppToken, SlackBotToken: demo.BotToken,
 		SlackAPIURL: p.Slack.APIURL(), SlackCommand: demo.Command,
 		AtlasPublicKey: demo.PublicKey, AtlasPrivateKey: demo.PrivateKey,
-		AdminAPIURL: p.Admin.URL(),
+		AdminAPIURL: p.Admin.URL(), AtlasAPIURL: p.Atlas.URL(),
+		ClusterApproval: config.ApprovalRequired, ClusterWait: 20 * time.Minute,
 		ApprovalTTL: approvalTTL, Approvers: approvers(), DataDir: p.dataDir, HTTPAddr: "127.0.0.1:0",
 		LogFormat: "text", AdminConcurrency: 16, AdminTimeout: 10 * time.Second, ReminderInterval: 24 * time.Hour,
 	}
 	for _, a := range Apps {
 		id, clientID := a.Ref()
 		cfg.Apps = append(cfg.Apps, config.App{Alias: a.Alias, GroupID: groupID, AppID: id, ClientAppID: clientID})
+	}
+	for _, c := range demo.Clusters() {
+		if c.Alias != "" {
+			cfg.Clusters = append(cfg.Clusters, config.Cluster{Alias: c.Alias, GroupID: groupID, Name: c.Name})
+		}
 	}
 	return cfg
 }
@@ -264,6 +281,9 @@ func (p *Playground) Close() error {
 		}
 		if p.Admin != nil {
 			p.Admin.Close()
+		}
+		if p.Atlas != nil {
+			p.Atlas.Close()
 		}
 		if p.dataDir != "" {
 			_ = os.RemoveAll(p.dataDir)

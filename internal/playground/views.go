@@ -80,7 +80,7 @@ func (h *hub) appsHTML() template.HTML {
 		}
 		vs = append(vs, v)
 	}
-	return execute("apps", append(vs, h.triggerViews()...))
+	return execute("apps", append(append(vs, h.triggerViews()...), h.clusterViews()...))
 }
 
 type callView struct {

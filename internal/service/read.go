@@ -25,19 +25,24 @@ func (s *Service) status(ctx context.Context, log *slog.Logger, inv Invocation, 
 	triggers := ""
 	waitTriggers := parallel(func() { triggers = s.triggerSummary(ctx, log, cmd.App) })
 	var r target.Reading
+	var cluster string
+	waitCluster := parallel(func() { cluster = s.clusterLine(ctx, cmd.App) })
 	t, err := s.sync.Identify(ctx, cmd.App)
 	if err == nil {
 		r, err = s.sync.Read(ctx, t)
 	}
 	wait()
 	waitTriggers()
+	waitCluster()
 	switch {
 	case errors.Is(err, adminapi.ErrSyncNotConfigured) && !errors.Is(err, adminapi.ErrNotFound):
 		// Since Device Sync's end of life, what an app may still have is
-		// its triggers: say both.
+		// its triggers and its cluster: say them.
 		md := s.book.Problem(err, cmd.App)
-		if triggers != "" {
-			md += "\n" + triggers
+		for _, line := range []string{triggers, cluster} {
+			if line != "" {
+				md += "\n" + line
+			}
 		}
 		s.whisper(ctx, log, inv, messages.Text(md))
 		return
@@ -45,7 +50,7 @@ func (s *Service) status(ctx context.Context, log *slog.Logger, inv Invocation, 
 		s.whisper(ctx, log, inv, messages.CouldNotRead(cmd.App, s.book.Problem(err, cmd.App)))
 		return
 	}
-	v := messages.StatusView{App: cmd.App, State: r.State, Kind: r.Variant, LastDisabled: r.Since, Now: s.clock.Now(), Triggers: triggers}
+	v := messages.StatusView{App: cmd.App, State: r.State, Kind: r.Variant, LastDisabled: r.Since, Now: s.clock.Now(), Triggers: triggers, Cluster: cluster}
 	if lerr != nil || perr != nil {
 		log.Error("reading the journal for status failed", "err", fmt.Sprint(lerr, perr))
 	}

@@ -71,6 +71,15 @@ type Config struct {
 	// Triggers is the Atlas Triggers kind; nil answers trigger commands
 	// with "not available".
 	Triggers Triggers
+
+	// Cluster is the Atlas cluster kind; nil: no cluster commands.
+	Cluster ClusterKind
+	// Clusters are the aliases of SYNC_CLUSTERS, in order.
+	Clusters []string
+	// ClusterApproval: a cluster pause waits for a second person.
+	ClusterApproval bool
+	// ClusterWait bounds a resume's wait for the cluster (default 20m).
+	ClusterWait time.Duration
 }
 
 // Service runs /sync commands and button clicks.
@@ -84,6 +93,9 @@ type Service struct {
 	book   messages.Book
 	say    *announce.Announcer
 	groups *groupCache
+	// running counts the operations this process continues in the
+	// background (Continue), for Wait.
+	running sync.WaitGroup
 }
 
 // New returns a Service over the Device Sync kind; zero durations get
@@ -97,6 +109,9 @@ func New(cfg Config, syncKind target.Kind, st store.Store, sl Slack, clk clock.C
 	}
 	if cfg.GroupTTL <= 0 {
 		cfg.GroupTTL = 5 * time.Minute
+	}
+	if cfg.ClusterWait <= 0 {
+		cfg.ClusterWait = 20 * time.Minute
 	}
 	book := messages.New(cfg.Command)
 	cfg.Command = book.Command
@@ -118,7 +133,7 @@ func (s *Service) HandleCommand(ctx context.Context, inv Invocation) {
 		s.observe("unknown", "ignored")
 		return
 	}
-	cmd, err := commands.Parse(inv.Text, s.cfg.Aliases, s.cfg.Command)
+	cmd, err := commands.ParseWith(inv.Text, s.cfg.Aliases, s.cfg.Clusters, s.cfg.Command)
 	if err != nil {
 		log.Info("usage error", "text_len", len(inv.Text))
 		s.observe("unknown", "usage_error")
@@ -167,6 +182,16 @@ func (s *Service) HandleCommand(ctx context.Context, inv Invocation) {
 		s.cancel(ctx, log, inv, cmd)
 	case commands.Ack:
 		s.acknowledge(ctx, log, inv, cmd)
+	case commands.ClusterStatus:
+		s.clusterStatus(ctx, log, inv, cmd)
+	case commands.ClusterPause:
+		if s.authorize(ctx, log, inv, cmd) {
+			s.requestClusterPause(ctx, log, inv, cmd)
+		}
+	case commands.ClusterResume:
+		if s.authorize(ctx, log, inv, cmd) {
+			s.clusterResume(ctx, log, inv, cmd)
+		}
 	}
 }
 

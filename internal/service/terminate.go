@@ -193,7 +193,11 @@ func (s *Service) decide(ctx context.Context, log *slog.Logger, id int64, user s
 	setOutcome(ctx, string(next.State))
 	// The card loses its buttons at once, before anything else is read.
 	s.say.Show(ctx, log, next)
-	if next.State == store.Approved {
+	switch {
+	case next.State != store.Approved:
+	case next.Target.Kind == target.KindCluster:
+		s.executeCluster(ctx, log, next)
+	default:
 		s.execute(ctx, log, next)
 	}
 }

@@ -30,7 +30,11 @@ type Triggers interface {
 
 // isRequest reports whether op is a kind of request that waits for a
 // second person (pending) before it runs.
-func isRequest(op store.Op) bool { return op.Kind == store.Terminate || op.Kind == store.ResumeSkip }
+// isRequest reports whether op waits for a decision: a terminate, a
+// trigger resume without the missed events, a cluster pause.
+func isRequest(op store.Op) bool {
+	return op.Kind == store.Terminate || op.Kind == store.ResumeSkip || op.Target.Kind == target.KindCluster && op.Kind == store.Pause
+}
 
 // triggerRows reads the app's triggers with when each last processed
 // events (one GET each, concurrently; a failed one shows as unknown).

@@ -22,6 +22,7 @@ import (
 	"github.com/syncbot/syncbot/internal/clock"
 	"github.com/syncbot/syncbot/internal/demo"
 	"github.com/syncbot/syncbot/internal/fakeadmin"
+	"github.com/syncbot/syncbot/internal/fakeatlas"
 	"github.com/syncbot/syncbot/internal/messages"
 	"github.com/syncbot/syncbot/internal/service"
 	"github.com/syncbot/syncbot/internal/store"
@@ -114,6 +115,9 @@ type worldOptions struct {
 	clock  *clock.Fake
 	slack  *recorder // the same channel as another process
 	maxAge time.Duration
+	// atlas, if set, turns clusters on (cluster_test.go).
+	atlas   *fakeatlas.Server
+	cluster clusterOptions
 }
 
 // newAdmin is a fake Admin API with apps A and B, both running Flexible
@@ -166,8 +170,13 @@ func newWorld(t *testing.T, st store.Store, o worldOptions) *world {
 	}
 	policy := approval.NewPolicy(nil, 15*time.Minute)
 	trig := target.Trigger{Admin: client, Apps: apps}
-	svc := service.New(service.Config{Aliases: aliases, Policy: policy, Holder: o.holder, Lease: lease, SnapshotMaxAge: o.maxAge, Triggers: trig}, kind, st, rec, o.clock, log)
-	sw := sweeper.New(sweeper.Config{Kinds: map[string]target.Kind{target.KindSync: kind, target.KindTrigger: trig}, Holder: o.holder + "/sweeper", Lease: lease, TTL: 15 * time.Minute},
+	cfg := service.Config{Aliases: aliases, Policy: policy, Holder: o.holder, Lease: lease, SnapshotMaxAge: o.maxAge, Triggers: trig}
+	kinds := map[string]target.Kind{target.KindSync: kind, target.KindTrigger: trig}
+	if o.atlas != nil {
+		withClusters(t, &cfg, kinds, o, client, kind, apps)
+	}
+	svc := service.New(cfg, kind, st, rec, o.clock, log)
+	sw := sweeper.New(sweeper.Config{Kinds: kinds, Holder: o.holder + "/sweeper", Lease: lease, TTL: 15 * time.Minute, Continue: svc.Continue},
 		st, svc.Announcer(), o.clock, log)
 	return &world{t: t, clock: o.clock, admin: o.admin, st: st, slack: rec, svc: svc, sw: sw, kind: kind}
 }

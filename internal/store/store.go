@@ -372,7 +372,50 @@ type Store interface {
 	// not in from. It is for a change that landed after its op was settled
 	// as failed: the journal must say what is true.
 	Amend(ctx context.Context, id int64, from State, a Amendment) (Op, error)
+	Steps
 	// Ping checks the store answers (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Step is one journaled step of a multi-step operation: a cluster pause
+// pauses each app's sync, then the cluster; a resume waits for the
+// cluster, then resumes those syncs. A restart or another replica that
+// takes the op over continues from its steps and never repeats an effect a
+// step already made.
+type Step struct {
+	// Name is unique within the op: "sync/<group>/<app>", "cluster", "wait".
+	Name string
+	// Label is what people call it (the app's alias); "" for the op's own
+	// target.
+	Label  string
+	State  StepState
+	Detail string // what happened, in words (an error text on failure)
+	At     time.Time
+}
+
+// StepState is where a step is.
+type StepState string
+
+const (
+	// StepStarted: about to make the step's effect (or waiting, for a
+	// wait); whether it took effect is for whoever continues to read.
+	StepStarted StepState = "started"
+	StepDone    StepState = "done"
+	StepFailed  StepState = "failed"
+	// StepSkipped: nothing to do (the sync was paused already).
+	StepSkipped StepState = "skipped"
+)
+
+// Steps is the multi-step part of the journal. Every Store implements it.
+type Steps interface {
+	// SetStep records s on executing op id, inserting it or replacing the
+	// step of that name (which keeps its place), and appends a "step"
+	// audit event, atomically, only while holder holds the op with a live
+	// lease at now (as Fence); ErrLeaseLost otherwise, ErrNotFound for an
+	// unknown op; nothing is written then.
+	SetStep(ctx context.Context, id int64, holder string, now time.Time, s Step) error
+	// Steps returns op id's steps in the order they were first recorded
+	// (none: an empty list).
+	Steps(ctx context.Context, id int64) ([]Step, error)
 }

@@ -16,6 +16,7 @@ import (
 func (s *Sweeper) remind(ctx context.Context) {
 	s.remindExpiring(ctx)
 	s.remindPaused(ctx)
+	s.remindPausedClusters(ctx)
 	s.remindReviews(ctx)
 	s.remindTriggersDisabled(ctx)
 }

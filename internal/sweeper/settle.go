@@ -16,6 +16,9 @@ import (
 // it shows. op is held by this process (Reclaim) or by a dead one (at
 // start on the embedded store).
 func (s *Sweeper) settle(ctx context.Context, log *slog.Logger, op store.Op) {
+	if s.cfg.Continue != nil && s.cfg.Continue(ctx, op) {
+		return
+	}
 	kind := s.cfg.Kinds[op.Target.Kind]
 	if kind == nil || !op.Target.Bound() {
 		op, _ = s.say.Conclude(ctx, log, op, announce.Ending{To: store.Failed, Outcome: messages.OutcomeInterruptedUnknownTarget})

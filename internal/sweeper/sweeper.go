@@ -40,6 +40,10 @@ type Config struct {
 	// TTL is how long a request waits for approval.
 	TTL       time.Duration
 	Approvers approval.List
+	// Continue, if set, takes over an abandoned multi-step operation
+	// (reclaimed for this process) and runs it on from its last journaled
+	// step; false: not one it continues, settle it.
+	Continue func(ctx context.Context, op store.Op) bool
 }
 
 // Sweeper runs the background work.
@@ -157,6 +161,12 @@ func (s *Sweeper) Reconcile(ctx context.Context, atStart bool) {
 			}
 			s.say.Conclude(ctx, log, op, announce.Ending{To: store.Failed, Outcome: messages.OutcomeNotStarted})
 		case store.Executing:
+			if all && op.Target.Kind == target.KindCluster && s.cfg.Continue != nil {
+				// A multi-step op is continued, not settled: under this
+				// process's holder, once the dead one's lease has run out
+				// (a later sweep reclaims it).
+				continue
+			}
 			if all {
 				// We hold the store alone, so whoever ran it is dead. No
 				// Reclaim: its lease may still be live, and claiming a

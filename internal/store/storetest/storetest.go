@@ -72,6 +72,7 @@ func Run(t *testing.T, newStore func(t *testing.T) (open func() (store.Store, er
 		{"UnknownIsUnshown", testUnknownIsUnshown},
 		{"FenceRacesReclaim", testFenceRacesReclaim},
 		{"AdoptLegacyWithNothingToAdopt", testAdoptLegacyWithNothingToAdopt},
+		{"Steps", testSteps},
 		{"Ping", testPing},
 		{"Restart", testRestart},
 	}
