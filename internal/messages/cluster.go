@@ -158,7 +158,8 @@ func (b Book) ClusterCard(op store.Op, p ClusterPreview, steps []store.Step, now
 		approve := slack.NewButtonBlockElement(ActionApprove, id, slack.NewTextBlockObject(slack.PlainTextType, "Approve pause", true, false)).WithStyle(slack.StyleDanger)
 		approve.Confirm = slack.NewConfirmationBlockObject(
 			slack.NewTextBlockObject(slack.PlainTextType, "Pause cluster "+Clip(op.Target.Name, 40)+"?", false, false),
-			slack.NewTextBlockObject(slack.MarkdownType, "Every connection to *"+name+"* is refused until it is resumed. Sync of its apps is paused first.", false, false),
+			// Slack's confirm dialog takes plain_text only.
+			slack.NewTextBlockObject(slack.PlainTextType, "Every connection to "+name+" is refused until it is resumed. Sync of its apps is paused first.", false, false),
 			slack.NewTextBlockObject(slack.PlainTextType, "Pause", false, false),
 			slack.NewTextBlockObject(slack.PlainTextType, "Go back", false, false),
 		).WithStyle(slack.StyleDanger)

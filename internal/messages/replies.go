@@ -185,21 +185,27 @@ type Target struct {
 
 // what names t ("sync", "trigger *orders*"), and in words its state.
 func (t Target) what() string {
-	if t.Kind == "trigger" {
+	switch t.Kind {
+	case "trigger":
 		return "trigger *" + Escape(t.Name) + "*"
+	case clusterKind:
+		return "the cluster *" + Escape(t.Name) + "*"
 	}
 	return "sync"
 }
 
 func (t Target) words(state string) string {
-	if t.Kind == "trigger" {
+	switch t.Kind {
+	case "trigger":
 		return TriggerStateWords(state)
+	case clusterKind:
+		return "`" + Escape(state) + "`"
 	}
 	return StateWords(state)
 }
 
 func (t Target) plain(state string) string {
-	if t.Kind == "trigger" {
+	if t.Kind == "trigger" || t.Kind == clusterKind {
 		return "`" + Escape(state) + "`"
 	}
 	return PlainState(state)
@@ -270,8 +276,11 @@ func SavedTooOld(age, max time.Duration) string {
 
 // TargetOf is what op is about, for its outcome's words.
 func TargetOf(op store.Op) Target {
-	if op.Target.Kind == "trigger" {
+	switch op.Target.Kind {
+	case "trigger":
 		return Target{Kind: "trigger", Name: op.SyncKind} // a trigger op keeps its name there
+	case clusterKind:
+		return Target{Kind: clusterKind, Name: op.Target.Name}
 	}
 	return Target{Kind: op.Target.Kind}
 }

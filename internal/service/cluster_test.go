@@ -320,7 +320,8 @@ func TestClusterResumeRestartMidWaitFinishesOnce(t *testing.T) {
 			p2.sw.Reconcile(t.Context(), false)
 			run(t, clk, p2.svc.Wait)
 			op := p2.op(2)
-			if op.State != store.Succeeded || op.Holder != "p2" {
+			// p2 took it over through its sweeper, which holds it under its own name.
+			if op.State != store.Succeeded || op.Holder != "p2/sweeper" {
 				t.Fatalf("T-2 %s by %s: %s", op.State, op.Holder, op.Outcome)
 			}
 			if p := clusterPatches(atlas); len(p) != 2 {
