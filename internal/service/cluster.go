@@ -512,22 +512,9 @@ func (s *Service) clusterResume(ctx context.Context, log *slog.Logger, inv Invoc
 	if !cl.Paused {
 		before = target.ClusterRunning
 	}
-	op, created, err := s.store.CreateOp(ctx, store.Op{
-		Key: inv.TriggerID, Kind: store.Resume, App: cmd.App, Target: t, Requester: inv.UserID, RequesterName: inv.UserName,
-		Channel: inv.ChannelID, ResponseURL: inv.ResponseURL, State: store.Executing, SyncKind: cl.InstanceSize,
-		SyncBefore: before, SyncAfter: target.ClusterRunning, Holder: s.cfg.Holder, LeaseUntil: s.leaseFor(now),
-	}, now)
-	var busy *store.BusyError
-	switch {
-	case errors.As(err, &busy):
-		setOutcome(ctx, "busy")
-		s.whisper(ctx, log, inv, s.book.Busy(busy.Op, now))
-		return
-	case err != nil:
-		log.Error("journaling the cluster resume failed", "err", err)
-		s.whisper(ctx, log, inv, messages.JournalDown("record this command", "nothing was done"))
-		return
-	case !created:
+	op, ok := s.run(ctx, log, inv, store.Op{Kind: store.Resume, App: cmd.App, Target: t, SyncKind: cl.InstanceSize,
+		SyncBefore: before, SyncAfter: target.ClusterRunning}, now, "this command")
+	if !ok {
 		return
 	}
 	log = log.With("op", op.ID)
