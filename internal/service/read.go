@@ -23,10 +23,14 @@ func (s *Service) status(ctx context.Context, log *slog.Logger, inv Invocation, 
 		pending, perr = s.store.ListOps(ctx, store.Filter{App: cmd.App, States: []store.State{store.Pending}, Limit: 1})
 	})
 	triggers := ""
-	waitTriggers := parallel(func() { triggers = s.triggerSummary(ctx, log, cmd.App) })
+	waitTriggers := parallel(func() {
+		triggers = s.glances.line(ctx, "triggers/"+cmd.App, func(ctx context.Context) string { return s.triggerSummary(ctx, log, cmd.App) })
+	})
 	var r target.Reading
 	var cluster string
-	waitCluster := parallel(func() { cluster = s.clusterLine(ctx, cmd.App) })
+	waitCluster := parallel(func() {
+		cluster = s.glances.line(ctx, "cluster/"+cmd.App, func(ctx context.Context) string { return s.clusterLine(ctx, cmd.App) })
+	})
 	t, err := s.sync.Identify(ctx, cmd.App)
 	if err == nil {
 		r, err = s.sync.Read(ctx, t)

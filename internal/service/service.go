@@ -93,6 +93,8 @@ type Service struct {
 	book   messages.Book
 	say    *announce.Announcer
 	groups *groupCache
+	// glances keeps status's trigger and cluster lines for a few seconds.
+	glances *glances
 	// running counts the operations this process continues in the
 	// background (Continue), for Wait.
 	running sync.WaitGroup
@@ -117,7 +119,7 @@ func New(cfg Config, syncKind target.Kind, st store.Store, sl Slack, clk clock.C
 	cfg.Command = book.Command
 	return &Service{cfg: cfg, sync: syncKind, store: st, slack: sl, clock: clk, log: log, book: book,
 		say:    &announce.Announcer{Book: book, Approvers: cfg.Policy.Approvers(), Store: st, Slack: announce.WithPlainFallback(sl, log), Clock: clk},
-		groups: newGroupCache(sl, clk, cfg.GroupTTL)}
+		groups: newGroupCache(sl, clk, cfg.GroupTTL), glances: newGlances(clk)}
 }
 
 // Announcer is how the service shows operations; the sweeper shares it.
