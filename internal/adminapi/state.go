@@ -60,17 +60,31 @@ func (c *Client) SetState(ctx context.Context, app App, kind string, object json
 		op: "set sync state", method: http.MethodPatch, path: configPath(app, sid),
 		body: wrapObject(kind, obj),
 	}
+	attrs := []slog.Attr{slog.String("group_id", app.GroupID), slog.String("app_id", app.AppID),
+		slog.String("kind", kind), slog.String("state", state)}
+	// Read back on a fresh GET, never one shared with a read that began
+	// before the PATCH.
+	return c.sendOnce(ctx, k, "state", attrs, func(ctx context.Context) (bool, error) {
+		cfg, err := c.readSync(ctx, app)
+		return cfg.Kind == kind && cfg.State == state, err
+	})
+}
+
+// sendOnce sends the change k, and sends it again only after an answer
+// that left its outcome unknown (a timeout, 5xx, 429) and a fresh read
+// (applied; what it reads, in words) shows it did not take. When the
+// policy runs out first, the error matches ErrOutcomeUnknown. The one
+// write discipline of every change the client makes (adminapi.md 6.3).
+func (c *Client) sendOnce(ctx context.Context, k call, what string, attrs []slog.Attr, applied func(context.Context) (bool, error)) error {
 	req, err := c.request(ctx, k)
 	if err != nil {
 		return err
 	}
-	attrs := []slog.Attr{slog.String("group_id", app.GroupID), slog.String("app_id", app.AppID),
-		slog.String("kind", kind), slog.String("state", state)}
 	b := c.retry.Begin(c.clock.Now())
 	for {
 		_, err := c.authed(ctx, k, req)
 		if err == nil {
-			c.log.LogAttrs(ctx, slog.LevelInfo, "admin api: sync state set", attrs...)
+			c.log.LogAttrs(ctx, slog.LevelInfo, "admin api: "+k.op+" done", attrs...)
 			return nil
 		}
 		if ctx.Err() != nil || classify(false, err) != readBack {
@@ -85,24 +99,22 @@ func (c *Client) SetState(ctx context.Context, app App, kind string, object json
 		more := stop == nil
 		if more {
 			if serr := sleep(ctx, c.clock, wait); serr != nil {
-				return fmt.Errorf("%w (%w; waiting to read the state back: %w)", err, ErrOutcomeUnknown, serr)
+				return fmt.Errorf("%w (%w; waiting to read the %s back: %w)", err, ErrOutcomeUnknown, what, serr)
 			}
 		}
-		// Read back on a fresh GET, never one shared with a read that
-		// began before the PATCH.
-		cfg, rerr := c.readSync(ctx, app)
+		ok, rerr := applied(ctx)
 		if rerr != nil {
-			return fmt.Errorf("%w (%w; reading the state back failed: %w)", err, ErrOutcomeUnknown, rerr)
+			return fmt.Errorf("%w (%w; reading the %s back failed: %w)", err, ErrOutcomeUnknown, what, rerr)
 		}
-		if cfg.Kind == kind && cfg.State == state {
-			c.log.LogAttrs(ctx, slog.LevelInfo, "admin api: sync state set (confirmed by reading it back after an unclear answer)",
+		if ok {
+			c.log.LogAttrs(ctx, slog.LevelInfo, "admin api: "+k.op+" done (confirmed by reading it back after an unclear answer)",
 				append(attrs, slog.String("error", err.Error()))...)
 			return nil
 		}
 		if !more {
 			return fmt.Errorf("%w (%w; gave up after %d attempts)", err, ErrOutcomeUnknown, b.Attempts())
 		}
-		c.log.LogAttrs(ctx, slog.LevelInfo, "admin api: sync state not changed after an unclear answer; sending it again",
+		c.log.LogAttrs(ctx, slog.LevelInfo, "admin api: "+k.op+" did not take after an unclear answer; sending it again",
 			append(attrs, slog.Int("attempt", b.Attempts()+1), slog.String("error", err.Error()))...)
 	}
 }

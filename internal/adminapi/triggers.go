@@ -211,51 +211,15 @@ func (c *Client) ResumeTrigger(ctx context.Context, app App, id string, disableT
 // shows it did not take (done false) after an answer that left the
 // outcome unknown.
 func (c *Client) changeTrigger(ctx context.Context, app App, id string, k call, done func(Trigger) bool, attr slog.Attr) error {
-	req, err := c.request(ctx, k)
-	if err != nil {
-		return err
-	}
 	attrs := []slog.Attr{slog.String("group_id", app.GroupID), slog.String("app_id", app.AppID), slog.String("trigger_id", id), attr}
-	b := c.retry.Begin(c.clock.Now())
-	for {
-		_, err := c.authed(ctx, k, req)
-		if err == nil {
-			c.log.LogAttrs(ctx, slog.LevelInfo, "admin api: "+k.op+" done", attrs...)
-			return nil
-		}
-		if errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("%w: %w", ErrTriggerNotFound, err)
-		}
-		if ctx.Err() != nil || classify(false, err) != readBack {
-			return err
-		}
-		var retryAfter time.Duration
-		var apiErr *APIError
-		if errors.As(err, &apiErr) {
-			retryAfter = apiErr.RetryAfter
-		}
-		wait, stop := b.Next(c.clock.Now(), retryAfter)
-		more := stop == nil
-		if more {
-			if serr := sleep(ctx, c.clock, wait); serr != nil {
-				return fmt.Errorf("%w (%w; waiting to read the trigger back: %w)", err, ErrOutcomeUnknown, serr)
-			}
-		}
-		t, rerr := c.readTrigger(ctx, app, id)
-		if rerr != nil {
-			return fmt.Errorf("%w (%w; reading the trigger back failed: %w)", err, ErrOutcomeUnknown, rerr)
-		}
-		if done(t) {
-			c.log.LogAttrs(ctx, slog.LevelInfo, "admin api: "+k.op+" done (confirmed by reading it back after an unclear answer)",
-				append(attrs, slog.String("error", err.Error()))...)
-			return nil
-		}
-		if !more {
-			return fmt.Errorf("%w (%w; gave up after %d attempts)", err, ErrOutcomeUnknown, b.Attempts())
-		}
-		c.log.LogAttrs(ctx, slog.LevelInfo, "admin api: "+k.op+" did not take after an unclear answer; sending it again",
-			append(attrs, slog.Int("attempt", b.Attempts()+1), slog.String("error", err.Error()))...)
+	err := c.sendOnce(ctx, k, "trigger", attrs, func(ctx context.Context) (bool, error) {
+		t, err := c.readTrigger(ctx, app, id)
+		return err == nil && done(t), err
+	})
+	if errors.Is(err, ErrNotFound) && !errors.Is(err, ErrOutcomeUnknown) {
+		return fmt.Errorf("%w: %w", ErrTriggerNotFound, err)
 	}
+	return err
 }
 
 // LastProcessed is when the trigger last processed a batch of events
