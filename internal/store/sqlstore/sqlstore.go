@@ -325,24 +325,7 @@ func (s *Store) Fence(ctx context.Context, id int64, holder string, now, until t
 		return s.errorf("fence op %d: no effect named", id)
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `
-			UPDATE ops SET lease_until = $4
-			WHERE id = $1 AND state = 'executing' AND holder = $2 AND lease_until > $3`,
-			id, holder, now.UnixMicro(), until.UnixMicro())
-		if err == nil {
-			err = oneRow(res)
-		}
-		if errors.Is(err, store.ErrNotFound) {
-			op, err := getOp(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			if op.State == store.Executing && op.Holder == holder {
-				return fmt.Errorf("lease ran out at %s: %w", stamp(op.LeaseUntil), store.ErrLeaseLost)
-			}
-			return notIn(op, store.Executing, holder)
-		}
-		if err != nil {
+		if err := proveHold(ctx, tx, id, holder, now, until); err != nil {
 			return err
 		}
 		return insertEvent(ctx, tx, store.Event{
@@ -702,4 +685,31 @@ func stamp(t time.Time) string {
 		return "none"
 	}
 	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// proveHold proves, inside tx, that holder holds executing op id with a
+// live lease at now, and extends the lease to until (zero: leaves it). Its
+// row lock (PostgreSQL) orders it against a Reclaim. ErrLeaseLost when the
+// lease ran out, or another holder or state has the op.
+func proveHold(ctx context.Context, tx *sql.Tx, id int64, holder string, now, until time.Time) error {
+	set, args := "lease_until = lease_until", []any{id, holder, now.UnixMicro()}
+	if !until.IsZero() {
+		set, args = "lease_until = $4", append(args, until.UnixMicro())
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE ops SET `+set+`
+		WHERE id = $1 AND state = 'executing' AND holder = $2 AND lease_until > $3`, args...)
+	if err == nil {
+		err = oneRow(res)
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	op, err := getOp(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if op.State == store.Executing && op.Holder == holder {
+		return fmt.Errorf("lease ran out at %s: %w", stamp(op.LeaseUntil), store.ErrLeaseLost)
+	}
+	return notIn(op, store.Executing, holder)
 }

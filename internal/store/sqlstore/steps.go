@@ -3,8 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/syncbot/syncbot/internal/store"
@@ -25,25 +23,7 @@ func (s *Store) SetStep(ctx context.Context, id int64, holder string, now time.T
 		return s.errorf("set step %q of op %d: unknown state %q", st.Name, id, st.State)
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		// The row lock (PostgreSQL) orders this against a Reclaim.
-		res, err := tx.ExecContext(ctx, `
-			UPDATE ops SET lease_until = lease_until
-			WHERE id = $1 AND state = 'executing' AND holder = $2 AND lease_until > $3`,
-			id, holder, now.UnixMicro())
-		if err == nil {
-			err = oneRow(res)
-		}
-		if errors.Is(err, store.ErrNotFound) {
-			op, err := getOp(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			if op.State == store.Executing && op.Holder == holder {
-				return fmt.Errorf("lease ran out at %s: %w", stamp(op.LeaseUntil), store.ErrLeaseLost)
-			}
-			return notIn(op, store.Executing, holder)
-		}
-		if err != nil {
+		if err := proveHold(ctx, tx, id, holder, now, time.Time{}); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `
