@@ -46,17 +46,23 @@ func (s *Service) noClusters(ctx context.Context, log *slog.Logger, inv Invocati
 	return true
 }
 
+// readCluster identifies the cluster alias names now and reads it.
+func (s *Service) readCluster(ctx context.Context, alias string) (store.Target, atlasapi.Cluster, error) {
+	t, err := s.cfg.Cluster.Identify(ctx, alias)
+	if err != nil {
+		return t, atlasapi.Cluster{}, err
+	}
+	cl, err := s.cfg.Cluster.Describe(ctx, t)
+	return t, cl, err
+}
+
 // clusterStatus answers /sync cluster status <alias> to the asker alone.
 func (s *Service) clusterStatus(ctx context.Context, log *slog.Logger, inv Invocation, cmd commands.Command) {
 	if s.noClusters(ctx, log, inv) {
 		return
 	}
 	k := s.cfg.Cluster
-	t, err := k.Identify(ctx, cmd.App)
-	var cl atlasapi.Cluster
-	if err == nil {
-		cl, err = k.Describe(ctx, t)
-	}
+	t, cl, err := s.readCluster(ctx, cmd.App)
 	if err != nil {
 		s.whisper(ctx, log, inv, messages.CouldNotRead(cmd.App, s.book.ClusterProblem(err, cmd.App)))
 		return
@@ -139,11 +145,7 @@ func (s *Service) requestClusterPause(ctx context.Context, log *slog.Logger, inv
 		}
 	}
 	k := s.cfg.Cluster
-	t, err := k.Identify(ctx, cmd.App)
-	var cl atlasapi.Cluster
-	if err == nil {
-		cl, err = k.Describe(ctx, t)
-	}
+	t, cl, err := s.readCluster(ctx, cmd.App)
 	var apps []target.AppOn
 	if err == nil {
 		if why := refusePause(t.Name, cl); why != "" {
@@ -484,12 +486,7 @@ func (s *Service) clusterResume(ctx context.Context, log *slog.Logger, inv Invoc
 	if s.noClusters(ctx, log, inv) {
 		return
 	}
-	k := s.cfg.Cluster
-	t, err := k.Identify(ctx, cmd.App)
-	var cl atlasapi.Cluster
-	if err == nil {
-		cl, err = k.Describe(ctx, t)
-	}
+	t, cl, err := s.readCluster(ctx, cmd.App)
 	if err != nil {
 		setOutcome(ctx, "failed")
 		s.whisper(ctx, log, inv, messages.CouldNot("cluster resume", cmd.App, s.book.ClusterProblem(err, cmd.App)))
