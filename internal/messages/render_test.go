@@ -143,23 +143,28 @@ func goldenJSON(t *testing.T, m messages.Message) []byte {
 
 func TestGolden(t *testing.T) {
 	for name, m := range goldenCases() {
-		t.Run(name, func(t *testing.T) {
-			got := goldenJSON(t, m)
-			path := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs (-want +got):\n%s", path, cmp.Diff(string(want), string(got)))
-			}
-		})
+		t.Run(name, func(t *testing.T) { checkGolden(t, name, m) })
+	}
+}
+
+// checkGolden compares m with testdata/<name>.golden.json; go test -update
+// rewrites the file instead.
+func checkGolden(t *testing.T, name string, m messages.Message) {
+	t.Helper()
+	got := goldenJSON(t, m)
+	path := filepath.Join("testdata", name+".golden.json")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (-want +got):\n%s", path, cmp.Diff(string(want), string(got)))
 	}
 }
 
