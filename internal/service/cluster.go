@@ -257,24 +257,6 @@ func (s *Service) step(ctx context.Context, log *slog.Logger, op store.Op, st st
 	return true
 }
 
-// fence proves this process holds op just before an effect.
-func (s *Service) fence(ctx context.Context, log *slog.Logger, op store.Op, effect string) bool {
-	now := s.clock.Now()
-	if err := s.store.Fence(ctx, op.ID, op.Holder, now, s.leaseFor(now), effect); err != nil {
-		log.Warn("not sending the change: this process no longer holds the operation", "effect", effect, "err", err)
-		s.lost(ctx, log, op)
-		return false
-	}
-	return true
-}
-
-func (s *Service) lost(ctx context.Context, log *slog.Logger, op store.Op) {
-	setOutcome(ctx, "lost")
-	if cur, err := s.store.GetOp(ctx, op.ID); err == nil && cur.State.Final() {
-		s.say.Show(ctx, log, cur)
-	}
-}
-
 func doneOrSkipped(st store.Step) bool {
 	return st.State == store.StepDone || st.State == store.StepSkipped
 }

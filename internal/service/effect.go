@@ -23,14 +23,9 @@ func (s *Service) effect(ctx context.Context, log *slog.Logger, kind target.Kind
 	err := s.store.Fence(ctx, op.ID, op.Holder, now, s.leaseFor(now), kind.Effect(r, to))
 	switch {
 	case errors.Is(err, store.ErrLeaseLost):
-		// Whoever took op over settled it, or will: show the journal's
-		// version on the message this process posted, which would
-		// otherwise say "…ing" for ever.
+		// Whoever took op over settled it, or will.
 		log.Warn("not sending the change: this process no longer holds the operation", "op", op.ID)
-		setOutcome(ctx, "lost")
-		if cur, err := s.store.GetOp(ctx, op.ID); err == nil && cur.State.Final() {
-			s.say.Show(ctx, log, cur)
-		}
+		s.lost(ctx, log, op)
 		return
 	case err != nil && ctx.Err() != nil:
 		log.Warn("not sending the change: shutting down", "op", op.ID)
@@ -51,6 +46,27 @@ func (s *Service) effect(ctx context.Context, log *slog.Logger, kind target.Kind
 		return
 	}
 	s.concludeSent(ctx, log, kind, op, announce.Ending{To: store.Succeeded, Outcome: s.outcomeDone(op, r.State, to), Before: r.State})
+}
+
+// fence proves this process holds op just before an effect.
+func (s *Service) fence(ctx context.Context, log *slog.Logger, op store.Op, effect string) bool {
+	now := s.clock.Now()
+	if err := s.store.Fence(ctx, op.ID, op.Holder, now, s.leaseFor(now), effect); err != nil {
+		log.Warn("not sending the change: this process no longer holds the operation", "effect", effect, "err", err)
+		s.lost(ctx, log, op)
+		return false
+	}
+	return true
+}
+
+// lost is what a process that no longer holds op does: nothing, but show
+// the journal's ending of op on the message it posted, which would
+// otherwise say "…ing" for ever.
+func (s *Service) lost(ctx context.Context, log *slog.Logger, op store.Op) {
+	setOutcome(ctx, "lost")
+	if cur, err := s.store.GetOp(ctx, op.ID); err == nil && cur.State.Final() {
+		s.say.Show(ctx, log, cur)
+	}
 }
 
 // unconfirmed reports whether err leaves an effect's outcome unknown: the
