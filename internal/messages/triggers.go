@@ -177,7 +177,9 @@ func (b Book) SkipMissedCard(op store.Op, now time.Time) Message {
 		approve.Confirm = slack.NewConfirmationBlockObject(
 			slack.NewTextBlockObject(slack.PlainTextType, "Skip the missed events?", false, false),
 			// Slack's confirm dialog takes plain_text only.
-			slack.NewTextBlockObject(slack.PlainTextType, "Trigger "+plainName+" of "+op.App+" resumes without the events it missed while suspended. They are never processed: that cannot be undone.", false, false),
+			// The name is Atlas's, of any length: clipped to keep the
+			// dialog within Slack's 300 characters.
+			slack.NewTextBlockObject(slack.PlainTextType, "Trigger "+clipMrkdwn(plainName, 80, "…")+" of "+op.App+" resumes without the events it missed while suspended. They are never processed: that cannot be undone.", false, false),
 			slack.NewTextBlockObject(slack.PlainTextType, "Resume without them", false, false),
 			slack.NewTextBlockObject(slack.PlainTextType, "Go back", false, false),
 		).WithStyle(slack.StyleDanger)

@@ -96,3 +96,16 @@ func TestTriggerMessagesShowNoIDAndInertText(t *testing.T) {
 		}
 	}
 }
+
+// The longest, most escaped names Atlas could hand back still make cards
+// Slack takes: trigger and cluster names are not ours to bound.
+func TestLongestNamesFitSlack(t *testing.T) {
+	long := strings.Repeat("&<", 150)
+	for _, st := range []store.State{store.Pending, store.Succeeded, store.Failed, store.Denied} {
+		op := triggerOp(store.ResumeSkip, st)
+		op.SyncKind, op.DecidedBy = long, "UBOB"
+		withinLimits(t, "skip card "+string(st)+" with a long trigger name", book.SkipMissedCard(op, t0))
+		op.Kind = store.Disable
+		withinLimits(t, "trigger change "+string(st)+" with a long trigger name", book.TriggerChange(op))
+	}
+}
